@@ -1,0 +1,59 @@
+"""create_app(settings) -> FastAPI. Wiring only: routers, error handlers, middleware, lifespan."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from citycommons import __version__
+from citycommons.accounts.api import router as accounts_api
+from citycommons.catalog.api import router as catalog_api
+from citycommons.ckan.api import router as ckan_api
+from citycommons.db.engine import make_engine, make_sessionmaker
+from citycommons.dcat.api import router as dcat_api
+from citycommons.errors import CityCommonsError
+from citycommons.feeds.api import router as feeds_api
+from citycommons.settings import Settings
+from citycommons.web.errors import on_citycommons_error, on_http_error, on_validation_error
+from citycommons.web.limits import BodySizeLimit, RateLimiter
+from citycommons.web.pages import router as web_pages
+
+
+def create_app(settings: Settings) -> FastAPI:
+    app = FastAPI(
+        title="citycommons",
+        version=__version__,
+        description="Open data catalog, CKAN-compatible Action API and native API of a City Data Commons.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    engine = make_engine(settings)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+
+    app.add_exception_handler(CityCommonsError, on_citycommons_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+
+    app.include_router(catalog_api)
+    app.include_router(accounts_api)
+    app.include_router(ckan_api)
+    app.include_router(dcat_api)
+    app.include_router(feeds_api)
+    app.include_router(web_pages)
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="citycommons_session",
+        max_age=settings.session_max_age_seconds,
+        same_site="lax",
+        https_only=settings.environment == "production",
+    )
+    app.add_middleware(RateLimiter, settings=settings)
+    app.add_middleware(BodySizeLimit, settings=settings)
+    return app

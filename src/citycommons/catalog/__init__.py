@@ -1,0 +1,1 @@
+"""Catalog: organisations, groups, datasets, distributions, tags, history, search."""

@@ -1,0 +1,7 @@
+"""Imports every domain's models so that ``Base.metadata`` knows all tables (Alembic, tests)."""
+
+from citycommons.accounts import models as accounts_models  # noqa: F401
+from citycommons.catalog import models as catalog_models  # noqa: F401
+from citycommons.db.base import Base
+
+metadata = Base.metadata

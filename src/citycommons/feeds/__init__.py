@@ -1,0 +1,1 @@
+"""Atom feeds of new and changed datasets, and the sitemap."""

@@ -1,0 +1,1 @@
+"""Web front door: request wiring shared by the APIs and the pages, templates, static assets."""

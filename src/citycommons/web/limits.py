@@ -1,0 +1,118 @@
+"""ASGI middlewares: request body size limit and built-in rate limiting (HTTP 429 with Retry-After)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import threading
+import time
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from citycommons.settings import Settings
+
+
+async def _send_json(send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]]) -> None:
+    payload = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+            + headers,
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodySizeLimit:
+    """Refuses bodies over the limit: ``max_upload_bytes`` for multipart uploads, else ``max_body_bytes``."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        ctype = headers.get(b"content-type", b"").decode("latin-1").lower()
+        limit = self.settings.max_upload_bytes + 1024 * 1024 if "multipart/" in ctype else self.settings.max_body_bytes
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _send_json(send, 413, _too_large(limit), [])
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, counting_receive, send)
+        except BodyTooLarge:
+            await _send_json(send, 413, _too_large(limit), [])
+
+
+def _too_large(limit: int) -> dict[str, Any]:
+    return {
+        "error": {"code": "too_large", "message": f"Request body over {limit} bytes", "fields": {"body": ["too large"]}}
+    }
+
+
+class RateLimiter:
+    """Fixed one-minute windows per API token (or session) and per client address, kept in memory."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._windows: dict[str, tuple[int, int]] = {}
+
+    def _key_and_limit(self, scope: Scope) -> tuple[str, int]:
+        headers = dict(scope.get("headers") or [])
+        credential = headers.get(b"authorization") or headers.get(b"x-ckan-api-key")
+        if credential:
+            return "t:" + hashlib.sha256(credential).hexdigest()[:32], self.settings.rate_limit_token_per_minute
+        client = scope.get("client")
+        return "a:" + (client[0] if client else "unknown"), self.settings.rate_limit_anonymous_per_minute
+
+    def hit(self, key: str, limit: int, now: float) -> int:
+        """Counts one request; returns 0 if allowed, else the seconds until the window resets."""
+        window = int(now // 60)
+        with self._lock:
+            start, count = self._windows.get(key, (window, 0))
+            if start != window:
+                start, count = window, 0
+                if len(self._windows) > 100_000:
+                    self._windows = {k: v for k, v in self._windows.items() if v[0] == window}
+            count += 1
+            self._windows[key] = (start, count)
+        if count > limit:
+            return max(1, math.ceil((window + 1) * 60 - now))
+        return 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not self.settings.rate_limit_enabled or path.startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+        key, limit = self._key_and_limit(scope)
+        retry = self.hit(key, limit, time.time())
+        if retry:
+            body = {"error": {"code": "rate_limited", "message": f"Too many requests; retry in {retry} s"}}
+            await _send_json(send, 429, body, [(b"retry-after", str(retry).encode())])
+            return
+        await self.app(scope, receive, send)
