@@ -50,6 +50,12 @@ def get_user(*, session: Session, actor: Actor, id_or_name: str) -> UserRead:
     return _user_read(user, private=actor.sysadmin or actor.user_id == user.id)
 
 
+def list_users(*, session: Session, actor: Actor) -> list[UserRead]:
+    """Every user by name; a sysadmin also sees e-mail addresses."""
+    rows = session.scalars(select(User).order_by(User.name))
+    return [_user_read(user, private=actor.sysadmin or actor.user_id == user.id) for user in rows]
+
+
 def authenticate_password(*, session: Session, login: str, password: str) -> UserRead:
     user = _find_user(session, login.strip())
     if user is None or user.state != "active" or not verify_password(user.password_hash, password):

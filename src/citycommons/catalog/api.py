@@ -70,7 +70,7 @@ def search_datasets(
 ) -> SearchResult:
     """Ranked, accent-insensitive search over titles, descriptions and keywords in ca/es/en, with facets."""
     filters = [
-        FieldFilter(field=field, values=values)  # type: ignore[arg-type]
+        FieldFilter(field=field, values=values)
         for field, values in (
             ("organization", organization),
             ("theme", theme),
@@ -96,7 +96,7 @@ def search_datasets(
         sort=sort_keys,
         rows=limit,
         start=offset,
-        facet_fields=list(FACET_FIELDS) if facets else [],  # type: ignore[arg-type]
+        facet_fields=list(FACET_FIELDS) if facets else [],
         lang=lang,
     )
     return search.search(session=session, actor=actor, query=query)

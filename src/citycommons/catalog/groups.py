@@ -19,14 +19,17 @@ def find_group(session: Session, ref: str) -> Group:
     return group
 
 
-def _counts(session: Session, actor: Actor) -> dict[str, int]:
-    rows = session.execute(
+def _counts(session: Session, actor: Actor, group_id: str | None = None) -> dict[str, int]:
+    """Visible active datasets per group (only ``group_id``'s when given)."""
+    stmt = (
         select(dataset_group.c.group_id, func.count())
         .join(Dataset, Dataset.id == dataset_group.c.dataset_id)
         .where(Dataset.state == "active", permissions.visible_datasets(actor))
         .group_by(dataset_group.c.group_id)
-    ).all()
-    return {group_id: n for group_id, n in rows}
+    )
+    if group_id is not None:
+        stmt = stmt.where(dataset_group.c.group_id == group_id)
+    return {gid: n for gid, n in session.execute(stmt).all()}
 
 
 def _read(group: Group, counts: dict[str, int]) -> GroupRead:
@@ -35,8 +38,10 @@ def _read(group: Group, counts: dict[str, int]) -> GroupRead:
     return read
 
 
-def get(*, session: Session, actor: Actor, id_or_name: str) -> GroupRead:
-    return _read(find_group(session, id_or_name), _counts(session, actor))
+def get(*, session: Session, actor: Actor, id_or_name: str, with_count: bool = True) -> GroupRead:
+    """The group; ``with_count=False`` skips counting its datasets (``dataset_count`` is then 0)."""
+    group = find_group(session, id_or_name)
+    return _read(group, _counts(session, actor, group.id) if with_count else {})
 
 
 def list_all(*, session: Session, actor: Actor) -> list[GroupRead]:

@@ -36,8 +36,12 @@ def _read(session: Session, actor: Actor, org: Organization) -> OrganizationRead
     return read
 
 
-def get(*, session: Session, actor: Actor, id_or_name: str) -> OrganizationRead:
-    return _read(session, actor, find_organization(session, id_or_name))
+def get(*, session: Session, actor: Actor, id_or_name: str, with_count: bool = True) -> OrganizationRead:
+    """The organisation; ``with_count=False`` skips counting its datasets (``dataset_count`` is then 0)."""
+    org = find_organization(session, id_or_name)
+    if not with_count:
+        return OrganizationRead.model_validate(org, from_attributes=True)
+    return _read(session, actor, org)
 
 
 def list_all(*, session: Session, actor: Actor) -> list[OrganizationRead]:

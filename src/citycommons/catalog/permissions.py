@@ -46,3 +46,8 @@ def visible_datasets(actor: Actor, *, include_private: bool = True) -> ColumnEle
     if not include_private or not actor.member_of:
         return Dataset.private == false()
     return or_(Dataset.private == false(), Dataset.organization_id.in_(sorted(actor.member_of)))
+
+
+def can_manage_catalog(actor: Actor) -> bool:
+    """The catalog's own description (title, publisher, licence): sysadmins only."""
+    return actor.sysadmin

@@ -205,7 +205,7 @@ def _facet(session: Session, field: str, matching: Any, query: SearchQuery) -> l
     ids = select(matching.c.id)
     n = func.count().label("n")
     labels: dict[str, str] = {}
-    stmt: Select[Any]
+    stmt: Any
     if field == "organization":
         stmt = (
             select(Organization.name, n)

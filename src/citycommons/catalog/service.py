@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -110,6 +111,31 @@ def count(*, session: Session, actor: Actor) -> int:
         )
         or 0
     )
+
+
+def list_modified(
+    *, session: Session, actor: Actor, limit: int | None = None, offset: int = 0
+) -> list[tuple[str, datetime]]:
+    """(name, metadata_modified) of the active public datasets, by name: sitemaps and harvest listings."""
+    stmt = (
+        select(Dataset.name, Dataset.metadata_modified)
+        .where(Dataset.state == "active", permissions.visible_datasets(actor, include_private=False))
+        .order_by(Dataset.name)
+        .offset(offset)
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [(name, modified) for name, modified in session.execute(stmt)]
+
+
+def last_modified_by_organization(*, session: Session, actor: Actor) -> dict[str, datetime]:
+    """Organisation id -> newest metadata_modified of its active public datasets."""
+    rows = session.execute(
+        select(Dataset.organization_id, func.max(Dataset.metadata_modified))
+        .where(Dataset.state == "active", permissions.visible_datasets(actor, include_private=False))
+        .group_by(Dataset.organization_id)
+    )
+    return {org_id: modified for org_id, modified in rows if modified is not None}
 
 
 # --- writes --------------------------------------------------------------------------------------------
@@ -318,6 +344,8 @@ def patch(*, session: Session, actor: Actor, id_or_name: str, data: DatasetPatch
             setattr(ds, nullable, given[nullable])
     if ds.temporal_start and ds.temporal_end and ds.temporal_end < ds.temporal_start:
         raise Invalid(fields={"temporal_end": ["must not be before temporal_start"]})
+    if not ds.title:
+        raise Invalid(fields={"title": ["give a title in at least one of ca, es, en"]})
     return save_changes(session, actor, ds, before)
 
 

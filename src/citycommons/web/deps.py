@@ -47,7 +47,7 @@ def bearer_token(request: Request) -> str | None:
     return raw or None
 
 
-def get_actor(request: Request, session: Annotated[Session, Depends(get_session)]) -> Actor:
+def get_actor(request: Request, session: Annotated[Session, Depends(get_session, scope="function")]) -> Actor:
     cached = getattr(request.state, "actor", None)
     if isinstance(cached, Actor):
         return cached
@@ -65,6 +65,7 @@ def get_actor(request: Request, session: Annotated[Session, Depends(get_session)
     return actor
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the commit happens before the response is sent, so a failed commit is never reported as success
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 ActorDep = Annotated[Actor, Depends(get_actor)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
