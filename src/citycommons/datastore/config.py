@@ -1,0 +1,46 @@
+"""Limits and locations of the datastore, built from ``Settings`` by whoever wires the datastore in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatastoreConfig:
+    """Everything the ingest engine needs to know; no other configuration is read."""
+
+    root: Path
+    """Directory holding one sub-directory per table: ``<root>/<table_id>/v<N>/data.parquet``."""
+    max_file_bytes: int = 200 * MIB
+    """Largest upload accepted (bytes on disk, before any decompression)."""
+    max_xlsx_uncompressed_bytes: int = 1024 * MIB
+    """Zip-bomb guard: total uncompressed size of the members of an XLSX archive."""
+    max_xlsx_compression_ratio: float = 250.0
+    """Zip-bomb guard: uncompressed / compressed size of an XLSX archive (real files are below 100)."""
+    sample_bytes: int = 1 * MIB
+    """Bytes read to detect format, encoding and delimiter."""
+    sample_rows: int = 10_000
+    """Records used to infer column types before they are verified over the whole file."""
+    bad_value_tolerance: float = 0.05
+    """A column keeps its inferred type if at most this share of its values fail (they are quarantined)."""
+    min_values_for_tolerance: int = 20
+    """Below this many values a single misfit makes the column text: too little evidence for a type."""
+    max_rejected_rows: int = 100
+    """Malformed records (wrong number of fields) quarantined before the whole ingest is refused."""
+    max_rejected_fraction: float = 0.01
+    """Share of malformed records above which the whole ingest is refused."""
+    max_quarantine_listed: int = 1000
+    """Quarantine entries written to report.json (the total is always counted)."""
+    row_group_size: int = 122_880
+    """Rows per Parquet row group (DuckDB's default; statistics are written for each)."""
+    memory_limit: str = "1GB"
+    """DuckDB memory limit during an ingest; larger intermediate state spills to a temporary directory."""
+    threads: int = 2
+    """DuckDB worker threads."""
+    ingest_timeout_seconds: float = 900.0
+    """Wall-clock limit of each DuckDB statement of an ingest."""
+    query_timeout_seconds: float = 10.0
+    """Wall-clock limit of a read query (for the query API built on the facade)."""
