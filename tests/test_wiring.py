@@ -60,6 +60,9 @@ def test_rate_limit_answers_429_with_retry_after(tmp_path):
         r = c.get("/api/v1/organizations")
         assert int(r.headers["retry-after"]) >= 1
         assert r.json()["error"]["code"] == "rate_limited"
+        ckan = c.get("/api/3/action/package_list")
+        assert ckan.status_code == 429 and ckan.json()["success"] is False
+        assert int(ckan.headers["retry-after"]) >= 1
         # a token holder has its own budget
         assert c.get("/api/v1/organizations", headers={"Authorization": "cc_x"}).status_code in (401, 200)
 

@@ -10,6 +10,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from citycommons import __version__
 from citycommons.accounts.api import router as accounts_api
 from citycommons.catalog.api import router as catalog_api
+from citycommons.ckan.api import render_error as render_ckan_error
 from citycommons.ckan.api import router as ckan_api
 from citycommons.db.engine import make_engine, make_sessionmaker
 from citycommons.dcat.api import router as dcat_api
@@ -34,6 +35,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.ckan_error_renderer = render_ckan_error
 
     app.add_exception_handler(CityCommonsError, on_citycommons_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)

@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import threading
 import time
-from typing import Any
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from citycommons.errors import CityCommonsError, QuotaExceeded, TooLarge
 from citycommons.settings import Settings
 
 
-async def _send_json(send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]]) -> None:
-    payload = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
-            + headers,
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
+async def _reject(scope: Scope, receive: Receive, send: Send, exc: CityCommonsError) -> None:
+    """Renders the error like every other one (JSON, CKAN envelope or HTML page, by path)."""
+    from citycommons.web.errors import render
+
+    response = render(Request(scope, receive), exc)
+    if isinstance(exc, QuotaExceeded):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    await response(scope, receive, send)
 
 
 class BodyTooLarge(Exception):
@@ -47,7 +44,7 @@ class BodySizeLimit:
         limit = self.settings.max_upload_bytes + 1024 * 1024 if "multipart/" in ctype else self.settings.max_body_bytes
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _send_json(send, 413, _too_large(limit), [])
+            await _reject(scope, receive, send, _too_large(limit))
             return
         received = 0
 
@@ -63,13 +60,11 @@ class BodySizeLimit:
         try:
             await self.app(scope, counting_receive, send)
         except BodyTooLarge:
-            await _send_json(send, 413, _too_large(limit), [])
+            await _reject(scope, receive, send, _too_large(limit))
 
 
-def _too_large(limit: int) -> dict[str, Any]:
-    return {
-        "error": {"code": "too_large", "message": f"Request body over {limit} bytes", "fields": {"body": ["too large"]}}
-    }
+def _too_large(limit: int) -> TooLarge:
+    return TooLarge(f"Request body over {limit} bytes", fields={"body": [f"larger than {limit} bytes"]})
 
 
 class RateLimiter:
@@ -112,7 +107,7 @@ class RateLimiter:
         key, limit = self._key_and_limit(scope)
         retry = self.hit(key, limit, time.time())
         if retry:
-            body = {"error": {"code": "rate_limited", "message": f"Too many requests; retry in {retry} s"}}
-            await _send_json(send, 429, body, [(b"retry-after", str(retry).encode())])
+            exc = QuotaExceeded(f"Too many requests; retry in {retry} s", retry_after=retry)
+            await _reject(scope, receive, send, exc)
             return
         await self.app(scope, receive, send)
