@@ -37,6 +37,21 @@ def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
 
 
+def wants_html(request: Request) -> bool:
+    """A browser-like request: not an API path, and an Accept header that allows HTML (or none at all)."""
+    if is_api(request) or request.method not in ("GET", "HEAD", "POST"):
+        return False
+    accept = request.headers.get("accept", "").lower()
+    return not accept or "text/html" in accept or "*/*" in accept
+
+
+def render_html(request: Request, exc: CityCommonsError) -> Response:
+    """The portal's HTML error page (``app.state.html_error_renderer`` may replace it)."""
+    from citycommons.web.error_pages import render_error_page  # late: pages import this module's helpers
+
+    return render_error_page(request, exc)
+
+
 def render(request: Request, exc: CityCommonsError) -> Response:
     path = request.url.path
     if path.startswith(CKAN_PREFIXES):
@@ -44,8 +59,8 @@ def render(request: Request, exc: CityCommonsError) -> Response:
         if ckan is not None:
             return ckan(request, exc)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, QuotaExceeded) else None
-    html: HtmlRenderer | None = getattr(request.app.state, "html_error_renderer", None)
-    if html is not None and not is_api(request) and request.method in ("GET", "HEAD", "POST"):
+    if wants_html(request):
+        html: HtmlRenderer = getattr(request.app.state, "html_error_renderer", None) or render_html
         return html(request, exc)
     return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
 
