@@ -3,5 +3,6 @@
 from citycommons.accounts import models as accounts_models  # noqa: F401
 from citycommons.catalog import models as catalog_models  # noqa: F401
 from citycommons.db.base import Base
+from citycommons.ledger import models as ledger_models  # noqa: F401
 
 metadata = Base.metadata
