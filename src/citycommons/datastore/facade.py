@@ -3,17 +3,24 @@
 Every connection is in-memory, sandboxed (``enable_external_access=false`` with an explicit allow-list of paths,
 no extension loading, ``lock_configuration``) and every statement runs under a wall-clock limit. Identifiers are
 quoted here (``quote_ident``); values travel as named parameters (``Params``), never spliced into SQL.
+
+Reads of published versions go through a ``ReadPool`` (``read_pool(config)``): one database that may read files
+under the datastore root, a cursor per query on worker threads, a time limit and a row cap per query. Caller-written
+SQL runs in a per-query sandbox whose only readable files are the tables it names (``fetch_sandboxed``).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from citycommons.datastore.config import DatastoreConfig
 
@@ -121,3 +128,212 @@ def open_engine(
         yield Engine(con, timeout=timeout if timeout is not None else config.ingest_timeout_seconds)
     finally:
         con.close()
+
+
+# --- Reads: published Parquet versions, queried on pooled cursors -------------------------------------------------
+
+
+def parquet_scan(path: Path, *, row_number: bool = False) -> str:
+    """The FROM-clause scan of one published Parquet file; ``row_number`` adds its ``file_row_number`` column.
+
+    The path becomes a string literal here and nowhere else: callers pass paths they built from a validated table
+    id and version number, never text from a request.
+    """
+    options = ", file_row_number = true" if row_number else ""
+    return f"read_parquet({_literal(str(path))}{options})"
+
+
+@dataclass(frozen=True)
+class ResultColumn:
+    name: str
+    duck_type: str
+    """DuckDB's type name: ``BIGINT``, ``DECIMAL(18,3)``, ``JSON``, ``TIMESTAMP WITH TIME ZONE``..."""
+
+
+@dataclass
+class Rows:
+    """A fetched result: at most ``max_rows`` rows, ``truncated`` when more were available."""
+
+    columns: list[ResultColumn]
+    rows: list[tuple[Any, ...]]
+    truncated: bool = False
+
+
+class _Deadline:
+    """Interrupts ``con`` after ``seconds``; ``fired`` tells an interrupt from any other failure."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, seconds: float) -> None:
+        self.seconds = seconds
+        self.fired = threading.Event()
+        self._con = con
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def _fire(self) -> None:
+        self.fired.set()
+        self._con.interrupt()
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def error(self, exc: BaseException) -> EngineError:
+        if self.fired.is_set() or isinstance(exc, duckdb.InterruptException):
+            return EngineError(f"statement exceeded {self.seconds:g} s", interrupted=True)
+        return EngineError(str(exc))
+
+
+_READ_ERRORS = (duckdb.Error, pa.ArrowException, OSError)
+
+
+def _fetch(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Params | None, timeout: float, max_rows: int | None
+) -> Rows:
+    with _Deadline(con, timeout) as deadline:
+        try:
+            cur = con.execute(sql, params.values if params else None)
+            columns = [ResultColumn(str(d[0]), str(d[1])) for d in cur.description or ()]
+            if max_rows is None:
+                return Rows(columns, cur.fetchall())
+            rows = cur.fetchmany(max_rows + 1)
+        except _READ_ERRORS as exc:
+            raise deadline.error(exc) from exc
+    return Rows(columns, rows[:max_rows], truncated=len(rows) > max_rows)
+
+
+def _stream(
+    connect: Callable[[], duckdb.DuckDBPyConnection], sql: str, params: Params | None, timeout: float, batch_rows: int
+) -> Iterator[pa.RecordBatch]:
+    """Record batches of ``sql`` (at least one, empty for an empty result) on a connection opened at the first
+    batch and closed at the end of the stream; the whole stream shares one deadline."""
+    con = connect()
+    try:
+        with _Deadline(con, timeout) as deadline:
+            try:
+                reader = con.sql(sql, params=params.values if params else None).to_arrow_reader(batch_rows)
+                empty = True
+                for batch in reader:
+                    empty = False
+                    yield batch
+                if empty:  # writers learn the columns from the first batch
+                    yield pa.RecordBatch.from_pylist([], schema=reader.schema)
+            except _READ_ERRORS as exc:
+                raise deadline.error(exc) from exc
+    finally:
+        con.close()
+
+
+def _sandbox(*, config: DatastoreConfig, views: Mapping[str, Path]) -> duckdb.DuckDBPyConnection:
+    """A fresh in-memory database with one view per table; it may read those files and nothing else.
+
+    The views are created first, then file access is switched off (only ``allowed_paths`` stay readable) and the
+    configuration is locked, so the statement that follows cannot turn any of it back on.
+    """
+    con = duckdb.connect(":memory:", config={"threads": config.threads, "memory_limit": config.memory_limit})
+    try:
+        con.execute("SET autoinstall_known_extensions = false")
+        con.execute("SET autoload_known_extensions = false")
+        for name, path in views.items():
+            con.execute(f"CREATE VIEW {quote_ident(name)} AS SELECT * FROM {parquet_scan(path)}")  # noqa: S608
+        paths = ", ".join(_literal(str(p)) for p in views.values())
+        con.execute(f"SET allowed_paths = [{paths}]")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+class ReadPool:
+    """Read-only queries over the published Parquet files of one datastore root.
+
+    One in-memory DuckDB database that may read files under ``config.root`` only (external access off, no
+    extension loading, configuration locked). Each query runs on its own cursor in a worker thread, under a
+    wall-clock limit (a timer interrupts that cursor) and a row cap. ``stream`` runs in the caller's thread (a
+    streamed response iterates it in its own worker) and holds its cursor until the stream ends.
+    """
+
+    def __init__(self, *, config: DatastoreConfig, workers: int = 4) -> None:
+        self.config = config
+        self._lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="datastore-read")
+        self._con = duckdb.connect(":memory:", config={"threads": config.threads, "memory_limit": config.memory_limit})
+        self._con.execute("SET autoinstall_known_extensions = false")
+        self._con.execute("SET autoload_known_extensions = false")
+        self._con.execute(f"SET allowed_directories = [{_literal(str(config.root.resolve()) + '/')}]")
+        self._con.execute("SET enable_external_access = false")
+        self._con.execute("SET lock_configuration = true")
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            return self._con.cursor()
+
+    def _on_cursor(self, sql: str, params: Params | None, timeout: float, max_rows: int | None) -> Rows:
+        cur = self._cursor()
+        try:
+            return _fetch(cur, sql, params, timeout, max_rows)
+        finally:
+            cur.close()
+
+    def fetch(self, sql: str, params: Params | None = None, *, timeout: float, max_rows: int | None = None) -> Rows:
+        """Run one SELECT on a pooled cursor; at most ``max_rows`` rows are kept (``truncated`` says if more)."""
+        return self._executor.submit(self._on_cursor, sql, params, timeout, max_rows).result()
+
+    def stream(
+        self, sql: str, params: Params | None = None, *, timeout: float, batch_rows: int = 8192
+    ) -> Iterator[pa.RecordBatch]:
+        """Arrow record batches of one SELECT, fetched as they are consumed; ``timeout`` covers the whole stream."""
+        return _stream(self._cursor, sql, params, timeout, batch_rows)
+
+    def _in_sandbox(self, sql: str, views: Mapping[str, Path], timeout: float, max_rows: int | None) -> Rows:
+        con = _sandbox(config=self.config, views=views)
+        try:
+            return _fetch(con, sql, None, timeout, max_rows)
+        finally:
+            con.close()
+
+    def fetch_sandboxed(self, sql: str, *, views: Mapping[str, Path], timeout: float, max_rows: int) -> Rows:
+        """Run caller-written SQL (already checked by ``sql.py``) in a per-query sandbox where each name of
+        ``views`` is a view over its Parquet file and no other file can be read."""
+        return self._executor.submit(self._in_sandbox, sql, views, timeout, max_rows).result()
+
+    def stream_sandboxed(
+        self, sql: str, *, views: Mapping[str, Path], timeout: float, batch_rows: int = 8192
+    ) -> Iterator[pa.RecordBatch]:
+        """``stream`` for caller-written SQL in a sandbox (see ``fetch_sandboxed``)."""
+        views = dict(views)
+        return _stream(lambda: _sandbox(config=self.config, views=views), sql, None, timeout, batch_rows)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        self._con.close()
+
+
+_pools: dict[DatastoreConfig, ReadPool] = {}
+_pools_lock = threading.Lock()
+
+
+def read_pool(config: DatastoreConfig) -> ReadPool:
+    """The ``ReadPool`` of ``config`` (created on first use; one per configuration and process)."""
+    with _pools_lock:
+        pool = _pools.get(config)
+        if pool is None:
+            pool = _pools[config] = ReadPool(config=config)
+        return pool
+
+
+def close_read_pools(config: DatastoreConfig | None = None) -> None:
+    """Close the pool of ``config``, or every pool (application shutdown)."""
+    with _pools_lock:
+        if config is None:
+            pools = list(_pools.values())
+            _pools.clear()
+        else:
+            pool = _pools.pop(config, None)
+            pools = [pool] if pool else []
+    for pool in pools:
+        pool.close()
