@@ -14,8 +14,12 @@ from citycommons.ckan.api import render_error as render_ckan_error
 from citycommons.ckan.api import router as ckan_api
 from citycommons.db.engine import make_engine, make_sessionmaker
 from citycommons.dcat.api import router as dcat_api
-from citycommons.errors import CityCommonsError
+from citycommons.errors import EVERY_ROUTE, CityCommonsError
 from citycommons.feeds.api import router as feeds_api
+from citycommons.initiatives.api import router as initiatives_api
+from citycommons.initiatives.pages import router as initiatives_pages
+from citycommons.registers.api import router as registers_api
+from citycommons.registers.pages import router as registers_pages
 from citycommons.settings import Settings
 from citycommons.web.errors import on_citycommons_error, on_http_error, on_validation_error
 from citycommons.web.limits import BodySizeLimit, RateLimiter
@@ -30,6 +34,7 @@ def create_app(settings: Settings) -> FastAPI:
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
+        responses=EVERY_ROUTE,
     )
     engine = make_engine(settings)
     app.state.settings = settings
@@ -46,6 +51,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(ckan_api)
     app.include_router(dcat_api)
     app.include_router(feeds_api)
+    app.include_router(registers_api)
+    app.include_router(registers_pages)
+    app.include_router(initiatives_api)
+    app.include_router(initiatives_pages)
     app.include_router(web_pages)
 
     app.add_middleware(

@@ -21,7 +21,7 @@ def alembic_config(settings: Settings, engine: Engine | None = None) -> Config:
     return cfg
 
 
-def upgrade(settings: Settings, *, engine: Engine | None = None, revision: str = "heads") -> None:
+def upgrade(settings: Settings, *, engine: Engine | None = None, revision: str = "head") -> None:
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(settings, engine), revision)

@@ -22,6 +22,7 @@ from citycommons.catalog.schemas import (
     SortKey,
 )
 from citycommons.errors import NotFound
+from citycommons.registers.service import using_dataset as algorithms_using_dataset
 from citycommons.web import auth_pages, forms
 from citycommons.web.deps import SessionDep
 from citycommons.web.listing import FACETS, SORTS, active_filters, facet_boxes, filters_from, pager
@@ -214,6 +215,7 @@ def dataset_page(view: ViewDep, session: SessionDep, name: str) -> Response:
         headers={"Vary": "Accept, Accept-Language, Cookie"},
         ds=ds,
         history=_history_rows(view, session, ds),
+        algorithms=algorithms_using_dataset(session=session, actor=view.actor, dataset_id=ds.id),
         alternates=alternate_links(view.settings, ds.name) if alternate_links else [],
         can_edit=permissions.can_edit_dataset(view.actor, organization_id=org_id),
         can_download=permissions.can_read_data(
