@@ -76,6 +76,15 @@ class QuotaExceeded(CityCommonsError):
         self.retry_after = retry_after
 
 
+# What the middleware and handlers may answer to any request, whatever its route (documented once, app-wide).
+EVERY_ROUTE: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Bad request (e.g. a body that is not valid JSON)"},
+    401: {"description": "Invalid or revoked API token"},
+    413: {"description": "Request body too large"},
+    429: {"description": "Too many requests; retry after the `Retry-After` header's seconds"},
+}
+
+
 def invalid(field: str, message: str) -> Invalid:
     """Shorthand for a one-field validation error."""
     return Invalid(f"{field}: {message}", fields={field: [message]})

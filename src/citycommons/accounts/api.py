@@ -16,7 +16,6 @@ from citycommons.web.deps import ActorDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 ERRORS: dict[int | str, dict[str, object]] = {
-    400: {"description": "Bad request (e.g. a body that is not JSON)"},
     401: {"description": "Not signed in"},
     403: {"description": "Not allowed"},
     404: {"description": "Not found"},
