@@ -1,12 +1,18 @@
 """Ranked, accent-insensitive full-text search with filters, facets, sort and paging.
 
 One contract (SearchQuery -> SearchResult) over two engines: SQLite FTS5 (bm25, title weighted over keywords over
-description) and PostgreSQL full text (ts_rank over a weighted tsvector, query passed through unaccent).
+description) and PostgreSQL full text (ts_rank over the stored weighted tsvector ``search_document.search_vector``,
+migration 0006, query passed through unaccent).
+
+The total count and the facet counts go through ``search_cache`` (keyed by a catalog stamp read per request); the page
+of results is always read fresh.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from sqlalchemy import (
@@ -24,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from citycommons.actor import Actor
-from citycommons.catalog import permissions, vocabularies
+from citycommons.catalog import permissions, search_cache, vocabularies
 from citycommons.catalog.models import (
     Dataset,
     DatasetTheme,
@@ -47,37 +53,36 @@ from citycommons.catalog.schemas import (
 from citycommons.catalog.search_index import fold
 
 TOKEN = re.compile(r"\w+", re.UNICODE)
-PG_VECTOR = (
-    "setweight(to_tsvector('simple'::regconfig, sd.title), 'A') || "
-    "setweight(to_tsvector('simple'::regconfig, sd.keywords), 'B') || "
-    "setweight(to_tsvector('simple'::regconfig, sd.body), 'C')"
-)
+# generated, stored and GIN-indexed by migration 0006 (not in the model: SQLite has no such column)
+PG_VECTOR = "sd.search_vector"
 
 
 def terms(q: str) -> list[str]:
     return TOKEN.findall(fold(q))[:32]
 
 
-def _match_subquery(session: Session, words: list[str]) -> Any:
-    """(dataset_id, score) of the datasets matching every word (prefix match), higher score = better."""
+def _match_subquery(session: Session, words: list[str], *, scored: bool = True) -> Any:
+    """(dataset_id, score) of the datasets matching every word (prefix match), higher score = better.
+
+    ``scored=False`` leaves the score out: counts and facets only need the ids."""
     if session.get_bind().dialect.name == "postgresql":
         tsquery = " & ".join(f"{w}:*" for w in words)
+        columns: list[Any] = [literal_column("sd.dataset_id").label("dataset_id")]
+        if scored:
+            columns.append(literal_column(f"ts_rank({PG_VECTOR}, q.query)").label("score"))
         return (
-            select(
-                literal_column("sd.dataset_id").label("dataset_id"),
-                literal_column(f"ts_rank({PG_VECTOR}, q.query)").label("score"),
-            )
+            select(*columns)
             .select_from(text("search_document sd, to_tsquery('simple'::regconfig, unaccent(:tsq)) AS q(query)"))
-            .where(text(f"({PG_VECTOR}) @@ q.query"))
+            .where(text(f"{PG_VECTOR} @@ q.query"))
             .params(tsq=tsquery)
             .subquery("m")
         )
     match = " ".join(f'"{w}"*' for w in words)
+    fts_columns: list[Any] = [literal_column("dataset_fts.dataset_id").label("dataset_id")]
+    if scored:
+        fts_columns.append(literal_column("-bm25(dataset_fts, 0.0, 10.0, 5.0, 1.0)").label("score"))
     return (
-        select(
-            literal_column("dataset_fts.dataset_id").label("dataset_id"),
-            literal_column("-bm25(dataset_fts, 0.0, 10.0, 5.0, 1.0)").label("score"),
-        )
+        select(*fts_columns)
         .select_from(text("dataset_fts"))
         .where(text("dataset_fts MATCH :fts_match"))
         .params(fts_match=match)
@@ -103,11 +108,11 @@ def _filter_condition(f: FieldFilter) -> ColumnElement[bool]:
             select(dataset_tag.c.dataset_id).join(Tag, Tag.id == dataset_tag.c.tag_id).where(Tag.name.in_(values))
         )
     elif f.field == "res_format":
+        # stored formats are vocabulary ids (upper case, set by check_distribution_fields): compare the bare
+        # column so that no function runs on every distribution row
         upper = [v.upper() for v in values]
         cond = Dataset.id.in_(
-            select(Distribution.dataset_id).where(
-                Distribution.state == "active", func.upper(Distribution.format).in_(upper)
-            )
+            select(Distribution.dataset_id).where(Distribution.state == "active", Distribution.format.in_(upper))
         )
     elif f.field == "theme":
         cond = Dataset.id.in_(
@@ -172,18 +177,30 @@ def search(*, session: Session, actor: Actor, query: SearchQuery) -> SearchResul
     conds += [_filter_condition(f) for f in query.filters]
     conds += [_range_condition(r) for r in query.ranges]
     words = terms(query.q)
-    match = _match_subquery(session, words) if words else None
 
-    base = select(Dataset.id).where(*conds)
-    if match is not None:
-        base = base.join(match, match.c.dataset_id == Dataset.id)
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    def restrict(stmt: Any) -> Any:
+        """``stmt`` over Dataset, limited to the matching datasets (unranked: for counts and facets)."""
+        stmt = stmt.where(*conds)
+        if words:
+            found = _match_subquery(session, words, scored=False)
+            stmt = stmt.join(found, found.c.dataset_id == Dataset.id)
+        return stmt
+
+    base = restrict(select(Dataset.id))
+
+    def count() -> int:
+        return session.scalar(select(func.count()).select_from(base.subquery())) or 0
+
+    # the cache pays (a stamp query per request) only when facets are asked for: they are the expensive part
+    key = search_cache.search_key(session, actor, query, words) if query.facet_fields else None
+    total = count() if key is None else search_cache.CACHE.get_or_compute((key, "count"), count)
 
     results = []
     if query.rows and total:
         page = select(Dataset.id).where(*conds)
         score = None
-        if match is not None:
+        if words:
+            match = _match_subquery(session, words)
             page = page.join(match, match.c.dataset_id == Dataset.id)
             score = match.c.score
         page = _ordered(page, query, score).limit(query.rows).offset(query.start)
@@ -195,25 +212,29 @@ def search(*, session: Session, actor: Actor, query: SearchQuery) -> SearchResul
     if query.facet_fields and total:
         matching = base.subquery()
         for field in dict.fromkeys(query.facet_fields):
-            facets[field] = _facet(session, field, matching, query)
+            counts = search_cache.CACHE.get_or_compute(
+                (key, "facet", field), partial(_facet_counts, session, field, matching, restrict)
+            )
+            facets[field] = _facet_items(session, field, counts, query)
     elif query.facet_fields:
         facets = {field: [] for field in query.facet_fields}
     return SearchResult(count=total, results=results, facets=facets)
 
 
-def _facet(session: Session, field: str, matching: Any, query: SearchQuery) -> list[FacetItem]:
+def _facet_counts(
+    session: Session, field: str, matching: Any, restrict: Callable[[Any], Any]
+) -> tuple[tuple[str, int], ...]:
+    """(value, count) of ``field`` over the matching datasets, most frequent first. Values stored on the dataset row
+    group the matching rows directly (``restrict``); values in other tables take the matching ids as a subquery."""
     ids = select(matching.c.id)
     n = func.count().label("n")
-    labels: dict[str, str] = {}
     stmt: Any
     if field == "organization":
-        stmt = (
+        stmt = restrict(
             select(Organization.name, n)
-            .join(Dataset, Dataset.organization_id == Organization.id)
-            .where(Dataset.id.in_(ids))
-            .group_by(Organization.name)
-        )
-        labels = {o.name: pick(o.title, query.lang, o.name) for o in session.scalars(select(Organization))}
+            .select_from(Dataset)
+            .join(Organization, Dataset.organization_id == Organization.id)
+        ).group_by(Organization.name)
     elif field == "groups":
         stmt = (
             select(Group.name, n)
@@ -221,7 +242,6 @@ def _facet(session: Session, field: str, matching: Any, query: SearchQuery) -> l
             .where(dataset_group.c.dataset_id.in_(ids))
             .group_by(Group.name)
         )
-        labels = {g.name: pick(g.title, query.lang, g.name) for g in session.scalars(select(Group))}
     elif field == "tags":
         stmt = (
             select(Tag.name, n)
@@ -239,16 +259,35 @@ def _facet(session: Session, field: str, matching: Any, query: SearchQuery) -> l
         stmt = select(per_dataset.c.format, n).group_by(per_dataset.c.format)
     elif field == "theme":
         stmt = select(DatasetTheme.theme, n).where(DatasetTheme.dataset_id.in_(ids)).group_by(DatasetTheme.theme)
-        labels = {t.id: t.text(query.lang) for t in vocabularies.themes().terms}
     elif field == "license_id":
-        stmt = select(Dataset.license_id, n).where(Dataset.id.in_(ids)).group_by(Dataset.license_id)
-        labels = {t.id: t.text(query.lang) for t in vocabularies.licenses().terms}
+        stmt = restrict(select(Dataset.license_id, n)).group_by(Dataset.license_id)
     elif field == "access_rights":
-        stmt = select(Dataset.access_rights, n).where(Dataset.id.in_(ids)).group_by(Dataset.access_rights)
-        labels = {t.id: t.text(query.lang) for t in vocabularies.access_rights().terms}
+        stmt = restrict(select(Dataset.access_rights, n)).group_by(Dataset.access_rights)
     else:
-        return []
-    rows = sorted(((name, count) for name, count in session.execute(stmt).all() if name), key=lambda r: (-r[1], r[0]))
+        return ()
+    rows = ((name, count) for name, count in session.execute(stmt).all() if name)
+    return tuple(sorted(rows, key=lambda r: (-r[1], r[0])))
+
+
+def _facet_items(
+    session: Session, field: str, counts: tuple[tuple[str, int], ...], query: SearchQuery
+) -> list[FacetItem]:
+    """``counts`` cut to the facet limit, with display names in ``query.lang`` (read fresh: titles are not in the
+    cache's stamp)."""
+    rows = list(counts)
     if query.facet_limit >= 0:
         rows = rows[: query.facet_limit]
+    if not rows:
+        return []
+    labels: dict[str, str] = {}
+    if field == "organization":
+        labels = {o.name: pick(o.title, query.lang, o.name) for o in session.scalars(select(Organization))}
+    elif field == "groups":
+        labels = {g.name: pick(g.title, query.lang, g.name) for g in session.scalars(select(Group))}
+    elif field == "theme":
+        labels = {t.id: t.text(query.lang) for t in vocabularies.themes().terms}
+    elif field == "license_id":
+        labels = {t.id: t.text(query.lang) for t in vocabularies.licenses().terms}
+    elif field == "access_rights":
+        labels = {t.id: t.text(query.lang) for t in vocabularies.access_rights().terms}
     return [FacetItem(name=name, count=count, display_name=labels.get(name, name)) for name, count in rows]
