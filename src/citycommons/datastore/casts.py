@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Literal
 
 from citycommons.datastore.schemas import FieldType
@@ -23,6 +24,12 @@ MONTHS = {
     "novembre": 11, "desembre": 12,
 }  # fmt: skip
 LONG_DATE = r"(\d{1,2}) (?:de |d')([a-zç]+) de (\d{4})"
+
+
+@cache
+def regex(pattern: str) -> re.Pattern[str]:
+    """The compiled form of one of this package's patterns (compiled once per process)."""
+    return re.compile(pattern)
 
 
 @dataclass(frozen=True)
@@ -39,7 +46,7 @@ class TextType:
 
     def fits(self, value: str) -> bool:
         """Whether one trimmed, non-empty sample value converts (the Python twin of ``typed_sql``)."""
-        if self.pattern is not None and not re.fullmatch(self.pattern, value):
+        if self.pattern is not None and not regex(self.pattern).fullmatch(value):
             return False
         if self.parse == "bool":
             return value.lower() in ("true", "false")
@@ -48,7 +55,7 @@ class TextType:
         if self.parse == "date":
             return _parses_date(value, self.strptime)
         if self.parse == "longdate":
-            m = re.fullmatch(LONG_DATE, value.lower())
+            m = regex(LONG_DATE).fullmatch(value.lower())
             return bool(m and m.group(2) in MONTHS and _valid(int(m.group(3)), MONTHS[m.group(2)], int(m.group(1))))
         if self.parse == "datetime" and self.strptime:
             return any(_try_strptime(value, f) for f in self.strptime)

@@ -35,9 +35,17 @@ class DatastoreConfig:
     max_quarantine_listed: int = 1000
     """Quarantine entries written to report.json (the total is always counted)."""
     row_group_size: int = 122_880
-    """Rows per Parquet row group (DuckDB's default; statistics are written for each)."""
-    memory_limit: str = "1GB"
-    """DuckDB memory limit during an ingest; larger intermediate state spills to a temporary directory."""
+    """Rows per Parquet row group (DuckDB's default; statistics are written for each). Measured with DuckDB 2.0.1
+    on a 10M-row table sorted by (key, time): smaller groups (16k, 4k rows) made point lookups slower, not faster."""
+    sort_by_key_and_time: bool = True
+    """Layout hint: store a table of readings sorted by (key, time) so point lookups prune row groups by their
+    statistics (``layout.sort_columns`` says when a table qualifies). Costs a sort during the ingest."""
+    sort_min_bytes: int = 16 * MIB
+    """Tables smaller than this keep their source order unless the publisher's primary key names a time column:
+    they fit in a few row groups, and the order of the original file is worth more."""
+    memory_limit: str = "768MB"
+    """DuckDB memory limit during an ingest; larger intermediate state spills to a temporary directory. The process
+    peaks ~130 MB above it (interpreter, CSV buffers): 768MB keeps a sorted 10M-row ingest under 1 GB of RSS."""
     threads: int = 2
     """DuckDB worker threads."""
     ingest_timeout_seconds: float = 900.0

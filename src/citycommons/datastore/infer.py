@@ -11,10 +11,11 @@ type and are quarantined; more make the column text.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from citycommons.datastore.casts import LONG_DATE, TextType
+from citycommons.datastore.casts import LONG_DATE, TextType, regex
 
 NULL_MARKERS = ("..", "...", "-", "--", "NA", "N/A", "n/a", "n.d.", "NULL", "null", "NaN", "nan", "s.d.")
 INT = r"[+-]?\d+"
@@ -65,7 +66,8 @@ def clean(values: Sequence[str | None]) -> tuple[list[str], set[str]]:
 def unambiguous_dot_decimal(values: Sequence[str | None]) -> bool:
     """True if the column shows `.` as a decimal point for sure (a fraction not of exactly 3 digits)."""
     real, _ = clean(values)
-    return any(re.fullmatch(r"[+-]?\d*\.(\d{1,2}|\d{4,})", v) for v in real)
+    pattern = regex(r"[+-]?\d*\.(\d{1,2}|\d{4,})")
+    return any(pattern.fullmatch(v) for v in dict.fromkeys(real))
 
 
 def infer_column(
@@ -74,30 +76,43 @@ def infer_column(
     real, _markers = clean(values)
     if not real:
         return Inference(None, empty=True)
-    if CODE_NAMES.search(name) and not _all(real, INT):
+    counts = Counter(real)  # rules look at distinct values (first-seen order); shares count repeats
+    distinct = list(counts)
+    if CODE_NAMES.search(name) and not _all(distinct, INT):
         return Inference(None)
-    exact = _exact(real, name=name, european=european)
+    exact = _exact(distinct, name=name, european=european)
     if exact is not None:
         return exact
     if len(real) < min_values:
         return Inference(None)
-    candidates = [INTEGER, NUMBER_COMMA if european else NUMBER, DATE_ISO, _dmy(real)]
+    candidates = [INTEGER, NUMBER_COMMA if european else NUMBER, DATE_ISO, _dmy(distinct)]
     best, share = None, 0.0
     for cand in candidates:
         if cand is None:
             continue
-        fit = sum(1 for v in real if cand.fits(v)) / len(real)
+        fit = _weight(counts, cand) / len(real)
         if fit > share:
             best, share = cand, fit
     if best is not None and share >= 1 - tolerance:
-        if best is INTEGER and any(re.fullmatch(LEADING_ZERO, v) for v in real):
+        if best is INTEGER and _any(distinct, LEADING_ZERO):
             return Inference(None, kind="code")
         return Inference(best)
     return Inference(None)
 
 
 def _all(values: list[str], pattern: str) -> bool:
-    return all(re.fullmatch(pattern, v) for v in values)
+    match = regex(pattern).fullmatch
+    return all(match(v) for v in values)
+
+
+def _any(values: list[str], pattern: str) -> bool:
+    match = regex(pattern).fullmatch
+    return any(match(v) for v in values)
+
+
+def _weight(counts: Counter[str], cand: TextType) -> int:
+    """How many sample values (repeats included) ``cand`` converts."""
+    return sum(n for v, n in counts.items() if cand.fits(v))
 
 
 def _exact(real: list[str], *, name: str, european: bool) -> Inference | None:
@@ -106,7 +121,7 @@ def _exact(real: list[str], *, name: str, european: bool) -> Inference | None:
     if _all(real, INT):
         if CODE_NAMES.search(name):
             return Inference(None, kind="code", notes=[f"{name}: digits kept as text (code): the name says identifier"])
-        if any(re.fullmatch(LEADING_ZERO, v) for v in real) or any(len(v.lstrip("+-")) > 18 for v in real):
+        if _any(real, LEADING_ZERO) or any(len(v.lstrip("+-")) > 18 for v in real):
             return Inference(None, kind="code")
         return Inference(INTEGER)
     number = _number(real, name=name, european=european)
@@ -124,14 +139,13 @@ def _exact(real: list[str], *, name: str, european: bool) -> Inference | None:
 def _number(real: list[str], *, name: str, european: bool) -> Inference | None:
     dot, comma = _all(real, NUM_DOT), _all(real, NUM_COMMA)
     gdot, gcomma = _all(real, GROUP_DOT), _all(real, GROUP_COMMA)
-    dot_evidence = any(re.fullmatch(r"[+-]?\d{1,3}(\.\d{3}){2,}(,\d+)?|[+-]?\d{1,3}(\.\d{3})+,\d+", v) for v in real)
-    comma_evidence = any(re.fullmatch(r"[+-]?\d{1,3}(,\d{3}){2,}(\.\d+)?|[+-]?\d{1,3}(,\d{3})+\.\d+", v) for v in real)
-    example_dot = next((v for v in real if "." in v), "")
-    example_comma = next((v for v in real if "," in v), "")
+    dot_evidence = gdot and _any(real, r"[+-]?\d{1,3}(\.\d{3}){2,}(,\d+)?|[+-]?\d{1,3}(\.\d{3})+,\d+")
+    comma_evidence = gcomma and _any(real, r"[+-]?\d{1,3}(,\d{3}){2,}(\.\d+)?|[+-]?\d{1,3}(,\d{3})+\.\d+")
     if gdot and (dot_evidence or (dot and european)):
         grouped = INT_GROUP_DOT if not any("," in v for v in real) else NUM_GROUP_DOT
         if dot_evidence or not dot:
             return Inference(grouped)
+        example_dot = next((v for v in real if "." in v), "")
         note = f"{name}: `.` read as a thousands separator (`{example_dot}` = {example_dot.replace('.', '')})"
         return Inference(grouped, notes=[note])
     if gcomma and comma_evidence:
@@ -142,6 +156,7 @@ def _number(real: list[str], *, name: str, european: bool) -> Inference | None:
         return Inference(NUMBER_COMMA)
     if gcomma:
         grouped = INT_GROUP_COMMA if not any("." in v for v in real) else NUM_GROUP_COMMA
+        example_comma = next((v for v in real if "," in v), "")
         note = f"{name}: `,` read as a thousands separator (`{example_comma}`)"
         return Inference(grouped, notes=[note])
     if gdot:
@@ -150,14 +165,20 @@ def _number(real: list[str], *, name: str, european: bool) -> Inference | None:
 
 
 def _dmy(real: list[str]) -> TextType | None:
-    matches = [re.fullmatch(DMY, v) for v in real]
-    if not matches or not all(m and m.group(2) == m.group(4) for m in matches):
+    match = regex(DMY).fullmatch
+    matches: list[re.Match[str]] = []
+    for v in real:  # stops at the first value that is no d/m/y date
+        m = match(v)
+        if m is None or m.group(2) != m.group(4):
+            return None
+        matches.append(m)
+    if not matches:
         return None
-    sep = matches[0].group(2) if matches[0] else "/"
-    if any(m.group(2) != sep for m in matches if m):
+    sep = matches[0].group(2)
+    if any(m.group(2) != sep for m in matches):
         return None
-    first_big = any(int(m.group(1)) > 12 for m in matches if m)
-    second_big = any(int(m.group(3)) > 12 for m in matches if m)
+    first_big = any(int(m.group(1)) > 12 for m in matches)
+    second_big = any(int(m.group(3)) > 12 for m in matches)
     if second_big and not first_big:
         fmt, label = f"%m{sep}%d{sep}%Y", f"a date (mm{sep}dd{sep}yyyy)"
     else:
@@ -168,7 +189,8 @@ def _dmy(real: list[str]) -> TextType | None:
 def iso_datetime(real: list[str]) -> TextType | None:
     if not _all(real, ISO_DATETIME + "|" + ISO_DATE):
         return None
-    tz = any(v.endswith("Z") or re.search(r"[+-]\d{2}(:?\d{2})?$", v[10:]) for v in real)
+    offset = regex(r"[+-]\d{2}(:?\d{2})?$").search
+    tz = any(v.endswith("Z") or offset(v[10:]) for v in real)
     return TextType("datetime", "datetime", "a timestamp (ISO 8601)", pattern=ISO_DATETIME + "|" + ISO_DATE, tz=tz)
 
 
@@ -183,6 +205,8 @@ def _dmy_datetime(real: list[str]) -> TextType | None:
 def for_override(field_type: str, values: Sequence[str | None], *, european: bool) -> TextType:
     """The conversion for a type an editor chose, with the notation that fits the sample best."""
     real, _ = clean(values)
+    counts = Counter(real)
+    real = list(counts)
     if field_type == "string":
         raise ValueError("string needs no conversion")
     options: list[TextType | None]
@@ -197,4 +221,4 @@ def for_override(field_type: str, values: Sequence[str | None], *, european: boo
     else:
         options = [iso_datetime(real), _dmy_datetime(real), TextType("datetime", "datetime", "a timestamp")]
     usable = [o for o in options if o is not None]
-    return max(usable, key=lambda o: sum(1 for v in real if o.fits(v)))
+    return max(usable, key=lambda o: _weight(counts, o))

@@ -23,7 +23,7 @@ from citycommons.datastore.readers.xlsx import stage_xlsx
 from citycommons.datastore.schemas import IngestReport, IngestResult, TableSchema
 from citycommons.datastore.sniff import Sniffed, bad_file, sniff
 from citycommons.datastore.tableschema import build_schema
-from citycommons.datastore.textio import prepare_text
+from citycommons.datastore.textio import NotUtf8, prepare_text
 from citycommons.errors import TooLarge, invalid
 
 Progress = Callable[[int, int], None]
@@ -66,11 +66,19 @@ def ingest_file(
         sniffed = sniff(
             config=config, path=source, filename=filename, declared_format=declared_format, encoding=encoding
         )
-        warnings = list(sniffed.warnings)
         with open_engine(config=config, workdir=staging, readable=[source]) as engine:
-            staged = _stage(engine, sniffed, source, work, json_path, progress, config, warnings)
-            outcome = pipeline.run(engine=engine, staged=staged, override=override, config=config,
-                                   out=staging / versions.DATA_FILE)  # fmt: skip
+
+            def attempt(defer_utf8: bool) -> tuple[Staged, materialize.Outcome]:
+                staged = _stage(engine, sniffed, source, work, json_path, progress, config, list(sniffed.warnings),
+                                defer_utf8=defer_utf8)  # fmt: skip
+                outcome = pipeline.run(engine=engine, staged=staged, override=override, config=config,
+                                       out=staging / versions.DATA_FILE)  # fmt: skip
+                return staged, outcome
+
+            try:
+                staged, outcome = attempt(defer_utf8=sniffed.format == "csv")
+            except NotUtf8:  # DuckDB found bytes that are not UTF-8 past the sniffed sample: decode in Python
+                staged, outcome = attempt(defer_utf8=False)
             materialize.check_primary_key(
                 engine=engine, data=staging / versions.DATA_FILE, override=override, staged=staged
             )
@@ -99,6 +107,7 @@ def ingest_file(
             quarantine_truncated=len(staged.quarantine) + outcome.quarantined_cells > len(quarantine),
             warnings=staged.warnings,
             override_applied=override is not None,
+            sorted_by=outcome.sorted_by,
         )
 
         def stamp(number: int) -> None:
@@ -125,7 +134,7 @@ def ingest_file(
 
 def _stage(
     engine: Engine, sniffed: Sniffed, source: Path, work: Path, json_path: str | None, progress: Progress | None,
-    config: DatastoreConfig, warnings: list[str],
+    config: DatastoreConfig, warnings: list[str], *, defer_utf8: bool = False,
 ) -> Staged:  # fmt: skip
     if sniffed.format == "xlsx":
         return stage_xlsx(path=source, workdir=work, config=config, warnings=warnings)
@@ -139,12 +148,14 @@ def _stage(
         sample_has_non_ascii=sniffed.sample_has_non_ascii,
         workdir=work,
         progress=progress if sniffed.format == "csv" else None,
+        defer_utf8=defer_utf8,
     )
     warnings.extend(text.warnings)
     if sniffed.format == "csv":
         assert sniffed.delimiter is not None
         header = read_header(text.path, sniffed.delimiter)
         staged = stage_csv(path=text.path, delimiter=sniffed.delimiter, header=header, warnings=warnings)
+        staged.utf8_unchecked = text.utf8_unchecked
     else:
         staged = stage_json(path=text.path, fmt=sniffed.format, json_path=json_path, workdir=work, progress=progress,
                             warnings=warnings)  # fmt: skip

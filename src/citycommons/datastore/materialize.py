@@ -1,5 +1,6 @@
-"""Verify the proposed types over every row, settle them, and write the Parquet file.
+"""The careful path: verify the proposed types over every row, settle them, and write the Parquet file.
 
+It runs when the one-pass writer (``onepass``) met a value it cannot judge, and for JSON and Parquet sources.
 One scan computes, per typed column: misfits (and the first one), real values, null markers seen and values with
 leading zeros. A column then keeps its type (misfits set to null and quarantined), or falls back to text.
 
@@ -9,14 +10,15 @@ package's constants and ``Params`` placeholders; uploaded values never enter it 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from citycommons.datastore import infer
+from citycommons.datastore import infer, onepass
 from citycommons.datastore.casts import typed_sql
 from citycommons.datastore.config import DatastoreConfig
-from citycommons.datastore.facade import Engine, Params, quote_ident, quote_literal
+from citycommons.datastore.facade import Engine, EngineError, Params, quote_ident, quote_literal
 from citycommons.datastore.readers.common import SourceColumn, Staged
 from citycommons.datastore.schemas import QuarantineEntry, SchemaOverride
 from citycommons.errors import Invalid
@@ -30,6 +32,7 @@ class Outcome:
     quarantined_cells: int = 0
     quarantine: list[QuarantineEntry] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    sorted_by: list[str] = field(default_factory=list)
 
 
 def _trimmed(col: SourceColumn) -> str:
@@ -43,12 +46,6 @@ def _marker(col: SourceColumn) -> str:
         return "false"
     cases = " ".join(f"WHEN {quote_literal(m)} THEN true" for m in col.markers)
     return f"(CASE {_trimmed(col)} {cases} ELSE false END)"
-
-
-def _bad(col: SourceColumn) -> str:
-    assert col.text is not None
-    t = _trimmed(col)
-    return f"({t} IS NOT NULL AND NOT {_marker(col)} AND {typed_sql(col.text, t)} IS NULL)"
 
 
 def value_sql(col: SourceColumn, *, text_source: bool) -> str:
@@ -82,8 +79,12 @@ def sample_text(*, engine: Engine, staged: Staged, columns: list[SourceColumn], 
     return out
 
 
-def verify(*, engine: Engine, staged: Staged, columns: list[SourceColumn], rejects: bool) -> tuple[int, int, list[Any]]:
-    """One scan: record count, empty-record count, and per column [bad, first_row, first_value, real, markers, lz]."""
+def verify(
+    *, engine: Engine, staged: Staged, columns: list[SourceColumn], rejects: bool, listed: int = 0
+) -> tuple[int, int, list[Any]]:
+    """One scan: record count, empty-record count, and per column
+    [bad, first_row, first_value, real, markers, lz, misfits]: ``misfits`` lists the first ``listed`` bad values
+    (``{'rn', 'v'}``), so that quarantining them needs no other scan."""
     params = Params()
     inner = ["__rn"]
     parts = ["count(*)", "count(*) FILTER (WHERE __empty)" if staged.text_source else "0"]
@@ -93,7 +94,7 @@ def verify(*, engine: Engine, staged: Staged, columns: list[SourceColumn], rejec
         t, m, b = f"__t{i}", f"__m{i}", f"__b{i}"
         inner.append(f"{_trimmed(col)} AS {t}")
         if col.text is None:  # text column empty in the sample: how many values does it really have?
-            parts += ["0", "NULL", "NULL", f"count({t})", "NULL", "0"]
+            parts += ["0", "NULL", "NULL", f"count({t})", "NULL", "0", "NULL"]
             continue
         inner.append(f"{_marker(col)} AS {m}")
         inner.append(
@@ -107,11 +108,12 @@ def verify(*, engine: Engine, staged: Staged, columns: list[SourceColumn], rejec
             f"count(*) FILTER (WHERE {t} IS NOT NULL AND NOT {m})",
             _marker_bits(col, t, m),
             lz if col.text.parse == "int" else "0",
+            f"arg_min({{'rn': __rn, 'v': {t}}}, __rn, {int(listed)}) FILTER (WHERE {b})" if listed > 0 else "NULL",
         ]
     scan = staged.scan(params, rejects)
     source = f"(SELECT row_number() OVER () AS __rn, * FROM {scan})"  # noqa: S608
     row = engine.fetchone(f"SELECT {', '.join(parts)} FROM (SELECT {', '.join(inner)} FROM {source})", params)  # noqa: S608
-    stats = [row[2 + 6 * i : 8 + 6 * i] for i in range(len(columns))]
+    stats = [row[2 + 7 * i : 9 + 7 * i] for i in range(len(columns))]
     return int(row[0]), int(row[1]), stats
 
 
@@ -126,7 +128,7 @@ def _marker_bits(col: SourceColumn, t: str, m: str) -> str:
 def settle(*, col: SourceColumn, stats: Any, config: DatastoreConfig, staged: Staged) -> str | None:
     """Decide a verified column's fate; returns a warning, if any. Leaves ``col.text`` None when it became text."""
     assert col.text is not None
-    bad, first_row, first_value, real, markers, leading_zeros = stats
+    bad, first_row, first_value, real, markers, leading_zeros = stats[:6]
     row = original_row(int(first_row), staged) if first_row is not None else None
     if leading_zeros and not col.forced:
         col.text, col.field_type, col.kind = None, "string", "code"
@@ -154,28 +156,42 @@ def original_row(rn: int, staged: Staged) -> int:
     return row
 
 
-def quarantine_cells(*, engine: Engine, staged: Staged, col: SourceColumn, limit: int) -> list[QuarantineEntry]:
+def quarantine_entries(*, staged: Staged, col: SourceColumn, stats: Any, limit: int) -> list[QuarantineEntry]:
+    """The first ``limit`` misfits of a settled column, from the list ``verify`` collected."""
     assert col.text is not None
-    params = Params()
-    bad = _bad(col)
-    scan = staged.scan(params, False)
-    sql = f"SELECT __rn, {_trimmed(col)} FROM (SELECT row_number() OVER () AS __rn, * FROM {scan}) WHERE {bad} "  # noqa: S608
-    rows = engine.fetchall(sql + f"ORDER BY __rn LIMIT {int(limit)}", params)
     problem = f"not {col.text.label}: set to null"
+    misfits = sorted(stats[6] or [], key=lambda m: int(m["rn"]))[: max(0, limit)]
     return [
-        QuarantineEntry(row=original_row(int(r), staged), column=col.name, value=v, problem=problem) for r, v in rows
+        QuarantineEntry(row=original_row(int(m["rn"]), staged), column=col.name, value=m["v"], problem=problem)
+        for m in misfits
     ]
 
 
-def write_parquet(*, engine: Engine, staged: Staged, out: Path, config: DatastoreConfig) -> int:
-    """Write every non-empty record, converted, in source order; returns the number of rows written."""
+def write_parquet(
+    *, engine: Engine, staged: Staged, out: Path, config: DatastoreConfig, order_by: Sequence[str] = (),
+    one_pass: onepass.Plan | None = None,
+) -> int:  # fmt: skip
+    """Write the records, converted, in source order or sorted by ``order_by``; returns the number of rows written.
+
+    Careful path (``one_pass`` None): every non-empty record, with the settled types. One-pass: every record, each
+    value under its strict guard; raises ``onepass.Misfit`` (and writes nothing) at the first value refused.
+    """
     params = Params()
-    select = ", ".join(
-        f"{value_sql(c, text_source=staged.text_source)} AS {quote_ident(c.name)}" for c in staged.columns
-    )
-    where = f" WHERE NOT ({_empty_sql(staged)})" if staged.text_source else ""
-    query = f"SELECT {select} FROM {staged.scan(params, False)}{where}"  # noqa: S608
-    return engine.copy_parquet(query, params, path=out, row_group_size=config.row_group_size)
+    if one_pass is not None:
+        query = onepass.query(staged=staged, one_pass=one_pass, params=params, order_by=order_by)
+    else:
+        select = ", ".join(
+            f"{value_sql(c, text_source=staged.text_source)} AS {quote_ident(c.name)}" for c in staged.columns
+        )
+        where = f" WHERE NOT ({_empty_sql(staged)})" if staged.text_source else ""
+        query = onepass.sorted_by(f"SELECT {select} FROM {staged.scan(params, False)}{where}", order_by)  # noqa: S608
+    try:
+        return engine.copy_parquet(query, params, path=out, row_group_size=config.row_group_size)
+    except EngineError as exc:
+        if one_pass is not None and onepass.MISFIT in exc.message:
+            out.unlink(missing_ok=True)
+            raise onepass.Misfit(exc.message) from None
+        raise
 
 
 def check_primary_key(*, engine: Engine, data: Path, override: SchemaOverride | None, staged: Staged) -> None:

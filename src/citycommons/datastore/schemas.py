@@ -80,6 +80,8 @@ class IngestReport(BaseModel):
     quarantine_truncated: bool = False
     warnings: list[str] = Field(default_factory=list)
     override_applied: bool = False
+    sorted_by: list[str] = Field(default_factory=list)
+    """Columns the rows are sorted by (``datastore.layout``); empty: the order of the source."""
     seconds: float = 0.0
 
 

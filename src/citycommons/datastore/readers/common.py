@@ -53,6 +53,11 @@ class Staged:
     rejected_records: list[int] = field(default_factory=list)
     """Record numbers dropped by the scan (malformed), used to renumber later quarantine entries."""
     check_rejects: bool = False
+    utf8_unchecked: bool = False
+    """The file was only sniffed as UTF-8: DuckDB's scan checks the rest, and bytes it rejects as not UTF-8 raise
+    ``textio.NotUtf8`` (the ingest then decodes the file in Python, which transcodes or explains)."""
+    source_bytes: int = 0
+    """Size of the scanned file, for layout decisions."""
 
 
 def unique_names(raw: Sequence[str | None], *, warnings: list[str]) -> list[str]:

@@ -11,19 +11,28 @@ from citycommons.datastore.facade import Engine, Params
 from citycommons.datastore.readers.common import SourceColumn, Staged, unique_names
 from citycommons.datastore.schemas import QuarantineEntry, SourceFormat
 from citycommons.datastore.sniff import bad_file
+from citycommons.datastore.textio import NotUtf8
 from citycommons.errors import Invalid
 
 FATAL = ("unterminated quote", "invalid unicode", "maximum line size", "invalid encoding")
 
 
+def _not_utf8(error: str) -> bool:
+    return "invalid unicode" in error or "invalid encoding" in error
+
+
 def read_header(path: Path, delimiter: str) -> list[str]:
-    with path.open("r", encoding="utf-8-sig", newline="") as fh:
+    """The first record; bytes that are not UTF-8 further down are left to the scan (``Staged.utf8_unchecked``)."""
+    with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
         try:
-            return next(csv.reader(fh, delimiter=delimiter, strict=False))
+            header = next(csv.reader(fh, delimiter=delimiter, strict=False))
         except StopIteration:
             raise bad_file("the file is empty") from None
         except csv.Error as exc:
             raise bad_file(f"unreadable header: {exc}") from exc
+    if any("\udc80" <= ch <= "\udcff" for name in header for ch in name):
+        raise NotUtf8  # only possible when the header is longer than the sniffed sample
+    return header
 
 
 def stage_csv(
@@ -44,14 +53,25 @@ def stage_csv(
 
     european = delimiter == ";"
     return Staged(format=fmt, scan=scan, columns=columns, text_source=True, delimiter=delimiter, european=european,
-                  warnings=warnings, check_rejects=True)  # fmt: skip
+                  warnings=warnings, check_rejects=True, source_bytes=path.stat().st_size)  # fmt: skip
+
+
+def clear_rejects(engine: Engine) -> None:
+    """Forget what earlier scans with ``store_rejects`` recorded (DuckDB appends to the same tables)."""
+    engine.execute("DROP TABLE IF EXISTS reject_errors")
+    engine.execute("DROP TABLE IF EXISTS reject_scans")
 
 
 def collect_rejects(*, engine: Engine, staged: Staged, records: int, config: DatastoreConfig) -> None:
-    """After the first scan with ``store_rejects``: fail on broken files, quarantine a few malformed records."""
+    """After the first scan with ``store_rejects``: fail on broken files, quarantine a few malformed records.
+
+    Raises ``NotUtf8`` when the scan rejected bytes that are not UTF-8 in a file whose UTF-8 check it was left.
+    """
     rows = engine.fetchall(
         "SELECT line, error_type, error_message, csv_line FROM reject_errors ORDER BY line, column_idx"
     )
+    if staged.utf8_unchecked and any(_not_utf8(f"{t} {m}".lower()) for _, t, m, _ in rows):
+        raise NotUtf8
     by_line: dict[int, tuple[str, str]] = {}
     for line, error_type, message, raw in rows:
         text = f"{error_type} {message}".lower()
