@@ -115,23 +115,24 @@ def _org_dict(call: Call, org: OrganizationRead, include_datasets: bool, include
     return out
 
 
-def _org_fields(call: Call, data: DataDict, *, replace: bool) -> DataDict:
+def _fields(call: Call, data: DataDict, *, is_organization: bool, replace: bool) -> DataDict:
+    """Our fields from a CKAN organisation or group dict; every bad field reported at once."""
     errors = inputs.Errors()
-    fields = inputs.group_fields(data, errors, lang=call.lang, is_organization=True, replace=replace)
+    fields = inputs.group_fields(data, errors, lang=call.lang, is_organization=is_organization, replace=replace)
     errors.raise_if_any()
     return fields
 
 
 def organization_create(call: Call, data: DataDict) -> DataDict:
     """Create an organisation (``name``, ``title``, ``description``, ``image_url``; sysadmins only)."""
-    fields = _org_fields(call, data, replace=True) | {"name": require(data, "name")}
+    fields = _fields(call, data, is_organization=True, replace=True) | {"name": require(data, "name")}
     org = organizations.create(session=call.session, actor=call.actor, data=validate(OrganizationCreate, fields))
     return _org_dict(call, org, False, True)
 
 
 def _change_org(call: Call, data: DataDict, *, replace: bool) -> DataDict:
     org = organizations.get(session=call.session, actor=call.actor, id_or_name=require(data, "id"))
-    fields = _org_fields(call, data, replace=replace)
+    fields = _fields(call, data, is_organization=True, replace=replace)
     if not fields.get("title", True):
         del fields["title"]  # an update without a title keeps the current one
     patch = validate(OrganizationPatch, fields)
@@ -172,23 +173,16 @@ def _group_dict(call: Call, group: GroupRead, include_datasets: bool, include_co
     return out
 
 
-def _group_fields(call: Call, data: DataDict, *, replace: bool) -> DataDict:
-    errors = inputs.Errors()
-    fields = inputs.group_fields(data, errors, lang=call.lang, is_organization=False, replace=replace)
-    errors.raise_if_any()
-    return fields
-
-
 def group_create(call: Call, data: DataDict) -> DataDict:
     """Create a group (``name``, ``title``, ``description``, ``image_url``; sysadmins only)."""
-    fields = _group_fields(call, data, replace=True) | {"name": require(data, "name")}
+    fields = _fields(call, data, is_organization=False, replace=True) | {"name": require(data, "name")}
     group = groups.create(session=call.session, actor=call.actor, data=validate(GroupCreate, fields))
     return _group_dict(call, group, False, True)
 
 
 def _change_group(call: Call, data: DataDict, *, replace: bool) -> DataDict:
     group = groups.get(session=call.session, actor=call.actor, id_or_name=require(data, "id"))
-    fields = _group_fields(call, data, replace=replace)
+    fields = _fields(call, data, is_organization=False, replace=replace)
     if not fields.get("title", True):
         del fields["title"]
     changed = groups.patch(
