@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, File, Form, Query, UploadFile, status
+from fastapi import APIRouter, Body, Depends, File, Form, Query, UploadFile, status
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from citycommons.registers.schemas import (
     TransitionRequest,
 )
 from citycommons.web.deps import ActorDep, SessionDep, SettingsDep
+from citycommons.web.errors import validation_fields
 
 router = APIRouter(tags=["algorithm register"])
 ERRORS: dict[int | str, dict[str, object]] = {
@@ -62,27 +63,14 @@ def query_of(
             offset=offset,
         )
     except ValidationError as exc:
-        raise Invalid(
-            "Invalid query", fields={".".join(map(str, e["loc"])): [e["msg"]] for e in exc.errors()}
-        ) from None
+        raise Invalid("Invalid query", fields=validation_fields(list(exc.errors()))) from None
 
 
 @router.get("/api/v1/algorithms", response_model=AlgorithmPage, responses=ERRORS)
 def list_algorithms(
-    session: SessionDep,
-    actor: ActorDep,
-    q: Annotated[str, Query(max_length=1000)] = "",
-    status: Annotated[list[Status] | None, Query()] = None,
-    ai_act_class: Annotated[list[AiActClass] | None, Query()] = None,
-    organization: Annotated[list[str] | None, Query()] = None,
-    principle: Annotated[list[int] | None, Query()] = None,
-    record_state: Annotated[list[RecordState] | None, Query()] = None,
-    history: bool = False,
-    limit: Annotated[int, Query(ge=0, le=1000)] = 20,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    session: SessionDep, actor: ActorDep, query: Annotated[AlgorithmQuery, Depends(query_of)]
 ) -> AlgorithmPage:
     """Published records (``history=true``: every published version); editors may ask for ``record_state=draft``."""
-    query = query_of(q, status, ai_act_class, organization, principle, record_state, history, limit, offset)
     return service.search(session=session, actor=actor, query=query)
 
 
