@@ -207,9 +207,13 @@ def _writable_org(session: Session, actor: Actor, ref: str) -> Organization:
     return org
 
 
+NULLABLE_FIELDS = frozenset({"temporal_start", "temporal_end", "issued", "modified"})
+
+
 def _apply(session: Session, ds: Dataset, values: dict[str, Any]) -> None:
+    """Sets the given fields; ``None`` clears a date and leaves any other field as it is."""
     for field in SCALAR_FIELDS:
-        if field in values and values[field] is not None:
+        if field in values and (values[field] is not None or field in NULLABLE_FIELDS):
             setattr(ds, field, values[field])
     if "themes" in values and values["themes"] is not None:
         wanted = list(dict.fromkeys(vocabularies.themes().get(t).id for t in values["themes"]))  # type: ignore[union-attr]
@@ -296,14 +300,8 @@ def update(*, session: Session, actor: Actor, id_or_name: str, data: DatasetUpda
     before = snapshot(dataset_read(ds))
     _rename(session, ds, data.name)
     _move(session, actor, ds, data.organization)
-    values = data.model_dump(exclude={"distributions", "organization", "name"})
-    for field in SCALAR_FIELDS:  # a full update resets what it omits
-        values.setdefault(field, None)
-    values["temporal_start"], values["temporal_end"] = data.temporal_start, data.temporal_end
-    values["issued"], values["modified"] = data.issued, data.modified
-    _apply(session, ds, values)
-    for nullable in ("temporal_start", "temporal_end", "issued", "modified"):
-        setattr(ds, nullable, values[nullable])
+    # a full update: every field is given, so what the caller omitted returns to its default
+    _apply(session, ds, data.model_dump(exclude={"distributions", "organization", "name"}))
     if data.distributions is not None:
         _replace_distributions(session, ds, data.distributions)
     return save_changes(session, actor, ds, before)
@@ -339,9 +337,6 @@ def patch(*, session: Session, actor: Actor, id_or_name: str, data: DatasetPatch
     _rename(session, ds, given.pop("name", None))
     _move(session, actor, ds, given.pop("organization", None))
     _apply(session, ds, given)
-    for nullable in ("temporal_start", "temporal_end", "issued", "modified"):
-        if nullable in given:
-            setattr(ds, nullable, given[nullable])
     if ds.temporal_start and ds.temporal_end and ds.temporal_end < ds.temporal_start:
         raise Invalid(fields={"temporal_end": ["must not be before temporal_start"]})
     if not ds.title:
