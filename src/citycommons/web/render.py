@@ -1,6 +1,6 @@
 """Server-rendered pages: one autoescaping Jinja2 environment per language, locale negotiation, template helpers.
 
-Translations are the ``translations/<lang>/LC_MESSAGES/messages.po`` catalogs, compiled in memory with Babel when
+Translations are the ``translations/<lang>/LC_MESSAGES/*.po`` catalogs, compiled in memory with Babel when
 first used (nothing binary is committed). Each language gets its own environment with the catalog installed, so a
 request never changes shared state. Routes build a :class:`View` (``ViewDep``) and call ``view.render(...)``.
 """
@@ -62,11 +62,19 @@ def N_(message: str) -> str:
 @cache
 def translations(lang: str) -> gettext.NullTranslations:
     """The compiled message catalog of ``lang`` (English is the source language: msgids are shown as they are)."""
-    po = TRANSLATIONS_DIR / lang / "LC_MESSAGES" / "messages.po"
-    if lang not in LANGS or not po.exists():
+    files = sorted((TRANSLATIONS_DIR / lang / "LC_MESSAGES").glob("*.po"))
+    if lang not in LANGS or not files:
         return gettext.NullTranslations()
-    with po.open("rb") as fh:
-        catalog = read_po(fh, locale=lang)
+    catalog = None
+    for po in files:  # messages.po plus one file per feature area (datastore.po, transparency.po...)
+        with po.open("rb") as fh:
+            part = read_po(fh, locale=lang)
+        if catalog is None:
+            catalog = part
+        else:
+            for message in part:
+                if message.id:
+                    catalog[message.id] = message
     buffer = BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
