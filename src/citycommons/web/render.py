@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
+from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from fastapi import Depends, Request
@@ -65,14 +66,10 @@ def translations(lang: str) -> gettext.NullTranslations:
     files = sorted((TRANSLATIONS_DIR / lang / "LC_MESSAGES").glob("*.po"))
     if lang not in LANGS or not files:
         return gettext.NullTranslations()
-    catalog = None
+    catalog = Catalog(locale=lang)
     for po in files:  # messages.po plus one file per feature area (datastore.po, transparency.po...)
         with po.open("rb") as fh:
-            part = read_po(fh, locale=lang)
-        if catalog is None:
-            catalog = part
-        else:
-            for message in part:
+            for message in read_po(fh, locale=lang):
                 if message.id:
                     catalog[message.id] = message
     buffer = BytesIO()
