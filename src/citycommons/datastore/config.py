@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from citycommons.settings import Settings
+
 MIB = 1024 * 1024
 
 
@@ -52,3 +54,14 @@ class DatastoreConfig:
     """Wall-clock limit of each DuckDB statement of an ingest."""
     query_timeout_seconds: float = 10.0
     """Wall-clock limit of a read query (for the query API built on the facade)."""
+
+
+def from_settings(settings: Settings) -> DatastoreConfig:
+    """The datastore configuration of a deployment (every front door and job builds it this way)."""
+    return DatastoreConfig(
+        root=settings.datastore_path,
+        max_file_bytes=settings.max_upload_bytes,
+        memory_limit=settings.datastore_memory_limit,
+        threads=settings.datastore_threads,
+        query_timeout_seconds=settings.datastore_query_timeout_seconds,
+    )
