@@ -210,3 +210,20 @@ def test_demo_has_register_entries_and_initiatives(demo: Demo) -> None:
         algorithms = client.get("/api/v1/algorithms").json()
         assert len(algorithms["results"] if isinstance(algorithms, dict) else algorithms) >= 3
         assert client.get("/initiatives.geojson").json()["features"]
+
+
+def test_demo_log_has_member_reads_and_a_signed_tree_head(demo: Demo) -> None:
+    from citycommons.ledger.verify import verify_url
+
+    with TestClient(create_app(demo.settings), base_url="http://127.0.0.1:8000") as client:
+        first = client.get("/api/v1/log/sths").json()["tree_heads"][0]
+        assert first["tree_size"] > 0  # signed at the end of build_demo
+        entries = client.get("/api/v1/log/entries", params={"limit": 1000}).json()["entries"]
+        types = {e["type"] for e in entries}
+        assert {"dataset.read", "dataset.access_rights_changed", "role.granted", "register.published"} <= types
+        member_reads = [e for e in entries if e["type"] == "dataset.read" and e["subjects"]]
+        assert {e["details"]["channel"] for e in member_reads} == {"page", "api", "download"}
+        assert {e["details"]["access_rights"] for e in member_reads} >= {"RESTRICTED", "NON_PUBLIC"}
+        result = verify_url("http://127.0.0.1:8000", client=client)
+        assert result.ok, result.summary()
+        assert result.tree_size >= first["tree_size"]

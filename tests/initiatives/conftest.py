@@ -13,7 +13,7 @@ def app(settings):  # type: ignore[no-untyped-def]
     from citycommons.app import create_app
 
     application = create_app(settings)
-    application.state.initiative_min_fill_seconds = 0
+    application.state.settings.initiative_min_fill_seconds = 0
     yield application
     application.state.engine.dispose()
 

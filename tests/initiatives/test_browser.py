@@ -14,7 +14,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 
 def test_submit_on_the_map_approve_and_see_the_marker(browser, live_server):
-    live_server.server.config.app.state.initiative_min_fill_seconds = 0
+    live_server.settings.initiative_min_fill_seconds = 0
     engine = make_engine(live_server.settings)
     with unit_of_work(make_sessionmaker(engine)) as s:
         factories.make_user(s, "moderator", sysadmin=True)

@@ -40,7 +40,7 @@ def test_rate_limit_per_address(submit_form, sessionmaker, client):
 
 
 def test_too_fast_and_forged_stamps_are_refused(app, client, sessionmaker):
-    app.state.initiative_min_fill_seconds = 60
+    app.state.settings.initiative_min_fill_seconds = 60
     tokens = form_tokens(client.get("/initiatives/new?lang=en").text)
     r = client.post("/initiatives/new", data={**tokens, **good()})
     assert r.status_code == 422 and "That was quick!" in r.text

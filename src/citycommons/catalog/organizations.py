@@ -12,6 +12,7 @@ from citycommons.catalog import permissions
 from citycommons.catalog.models import Dataset, Organization
 from citycommons.catalog.schemas import MemberRead, OrganizationCreate, OrganizationPatch, OrganizationRead
 from citycommons.errors import Conflict, Forbidden, NotFound
+from citycommons.ledger import record as ledger_record
 
 
 def find_organization(session: Session, ref: str) -> Organization:
@@ -106,12 +107,18 @@ def set_member(*, session: Session, actor: Actor, id_or_name: str, user: str, ro
     row = session.scalars(
         select(Membership).where(Membership.organization_id == org.id, Membership.user_id == user_id)
     ).first()
+    changed = row is None or row.role != role
     if row is None:
         row = Membership(user_id=user_id, organization_id=org.id, role=role)
         session.add(row)
     else:
         row.role = role
     session.flush()
+    if changed:
+        key = ledger_record.deployment_key(session)
+        ledger_record.role_granted(
+            session=session, actor=actor, key=key, user_id=user_id, organization_id=org.id, role=role
+        )
     name = session.scalar(select(User.name).where(User.id == user_id)) or ""
     return MemberRead(user_id=user_id, user_name=name, role=role)
 
@@ -127,3 +134,7 @@ def remove_member(*, session: Session, actor: Actor, id_or_name: str, user: str)
     if row is None:
         raise NotFound("That user is not a member")
     session.delete(row)
+    key = ledger_record.deployment_key(session)
+    ledger_record.role_granted(
+        session=session, actor=actor, key=key, user_id=user_id, organization_id=org.id, role=None
+    )

@@ -11,10 +11,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from citycommons.settings import Settings
 
+# The deployment's pseudonym key travels with the engine, so that services without settings (dataset and member
+# changes) log through ``ledger.record`` with it; read it with ``ledger.record.deployment_key(session)``.
+PSEUDONYM_KEY_OPTION = "citycommons_pseudonym_key"
+
 
 def make_engine(settings: Settings) -> Engine:
     url = settings.sqlalchemy_url
     kwargs: dict[str, Any] = {"echo": settings.log_sql, "future": True}
+    kwargs["execution_options"] = {PSEUDONYM_KEY_OPTION: settings.pseudonym_key}
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}

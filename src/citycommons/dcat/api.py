@@ -19,6 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from citycommons.actor import Actor
+from citycommons.catalog.service import load_visible_dataset
 from citycommons.dcat import service
 from citycommons.dcat.formats import (
     BY_EXTENSION,
@@ -28,6 +29,7 @@ from citycommons.dcat.formats import (
     serialize,
     wanted_rdf_format,
 )
+from citycommons.ledger import record as ledger_record
 from citycommons.settings import Settings
 from citycommons.web.deps import ActorDep, SessionDep, SettingsDep
 
@@ -42,6 +44,8 @@ def dataset_rdf_response(*, session: Session, actor: Actor, settings: Settings, 
     """One dataset in ``fmt`` ("turtle", "json-ld", "xml", or an extension); NotFound if ``actor`` may not see it."""
     rdf = rdf_format(fmt)
     graph = service.dataset_graph(session=session, actor=actor, settings=settings, id_or_name=id_or_name)
+    dataset = load_visible_dataset(session, actor, id_or_name)  # a read of non-open metadata goes to the log
+    ledger_record.data_read(session=session, actor=actor, key=settings.pseudonym_key, dataset=dataset, channel="export")
     return Response(serialize(graph, rdf), media_type=rdf.media_type, headers={"Vary": "Accept"})
 
 

@@ -31,6 +31,7 @@ from citycommons.demo.spec import Link, Spec, T
 from citycommons.demo.tables import Ctx, months_back
 from citycommons.errors import NotFound
 from citycommons.initiatives import demo as initiatives_demo
+from citycommons.ledger import demo as ledger_demo
 from citycommons.registers import demo as registers_demo
 from citycommons.settings import Settings
 
@@ -89,6 +90,7 @@ def build_demo(*, session: Session, settings: Settings, admin_password: str | No
     session.flush()
     registers_demo.seed(session=session)
     initiatives_demo.seed(session=session)
+    ledger_demo.seed(session=session, settings=settings)  # reads of the non-open datasets; a signed tree head
     return report
 
 

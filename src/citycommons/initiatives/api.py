@@ -1,8 +1,7 @@
 """JSON API of the initiatives map under ``/api/v1/initiatives``: list approved (filters, paging), submit (anyone,
 rate-limited per client address), read; moderators: queue, edit (PATCH) and decide.
 
-The pseudonym key of the transparency log is ``app.state.pseudonym_key`` (bytes) when the deployment sets it,
-else ``service.DEV_PSEUDONYM_KEY``.
+The pseudonym key of the transparency log (and of the rate limit's client addresses) is ``settings.pseudonym_key``.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from citycommons.initiatives.schemas import (
     Status,
     Submitted,
 )
+from citycommons.settings import Settings
 from citycommons.web.deps import ActorDep, SessionDep, client_address
 
 router = APIRouter(prefix="/api/v1/initiatives", tags=["initiatives"])
@@ -39,9 +39,10 @@ ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
-def pseudonym_key(request: Request) -> bytes:
-    key = getattr(request.app.state, "pseudonym_key", None)
-    return key if isinstance(key, bytes) and len(key) >= 16 else service.DEV_PSEUDONYM_KEY
+def pseudonym_key(request: Request) -> str:
+    """The deployment's pseudonym key (``settings.pseudonym_key``)."""
+    settings: Settings = request.app.state.settings
+    return settings.pseudonym_key
 
 
 def initiative_query(

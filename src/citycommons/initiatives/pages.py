@@ -3,9 +3,9 @@ queue and edit form, and the GeoJSON/CSV exports (which take the list's filters)
 
 Spam protection of the form, besides the service's per-address rate limit: a honeypot field (``HONEYPOT``; when
 filled, the visitor sees the usual thanks page and nothing is stored) and a minimum fill time (the form carries
-its rendering time signed with the session's CSRF token; ``app.state.initiative_min_fill_seconds`` overrides
-``MIN_FILL_SECONDS``). The map shows no tiles unless ``app.state.initiatives_tile_url`` gives a template such as
-``https://tile.openstreetmap.org/{z}/{x}/{y}.png`` (then ``app.state.initiatives_tile_attribution`` too).
+its rendering time signed with the session's CSRF token; ``settings.initiative_min_fill_seconds``). The map shows no
+tiles unless ``settings.map_tile_url`` gives a template such as ``https://tile.openstreetmap.org/{z}/{x}/{y}.png``
+(then ``settings.map_tile_attribution`` too).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from citycommons.initiatives.schemas import (
     principle_title,
     principles,
 )
+from citycommons.settings import Settings
 from citycommons.web import csrf
 from citycommons.web.deps import SessionDep, client_address
 from citycommons.web.form_errors import field_errors
@@ -44,9 +45,7 @@ from citycommons.web.render import N_, View, ViewDep
 router = APIRouter(include_in_schema=False)
 
 HONEYPOT = "homepage"  # a plausible name that bots fill; hidden from people and screen readers
-MIN_FILL_SECONDS = 3.0
 MAX_FORM_AGE_SECONDS = 24 * 3600
-TILE_URL = ""  # no tiles by default: the map works offline over the districts' outlines
 TEXT_FIELDS = ("name", "description", "org_type", "website", "address", "lat", "lon", "contact_email")
 # (start of an English message, msgid shown instead)
 MESSAGES: tuple[tuple[str, str], ...] = (
@@ -68,8 +67,9 @@ MESSAGES: tuple[tuple[str, str], ...] = (
 # --- helpers ------------------------------------------------------------------------------------------------
 
 
-def _setting(request: Request, name: str, default: Any) -> Any:
-    return getattr(request.app.state, name, default)
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def _signature(request: Request, stamp: str) -> str:
@@ -92,7 +92,7 @@ def stamp_problem(request: Request, value: object, now: float | None = None) -> 
     age = now - int(stamp)
     if age > MAX_FORM_AGE_SECONDS:
         return "expired"
-    if age < float(_setting(request, "initiative_min_fill_seconds", MIN_FILL_SECONDS)):
+    if age < _settings(request).initiative_min_fill_seconds:
         return "too_fast"
     return None
 
@@ -134,8 +134,8 @@ def _vocabularies(view: View) -> dict[str, Any]:
 
 def _map_attrs(request: Request) -> dict[str, str]:
     return {
-        "tiles": str(_setting(request, "initiatives_tile_url", TILE_URL) or ""),
-        "attribution": str(_setting(request, "initiatives_tile_attribution", "") or ""),
+        "tiles": _settings(request).map_tile_url or "",
+        "attribution": _settings(request).map_tile_attribution if _settings(request).map_tile_url else "",
     }
 
 

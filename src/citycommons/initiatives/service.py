@@ -2,8 +2,9 @@
 edit and decide (moderators; every decision is appended to the transparency log). Services never commit.
 
 The transparency log entry of a decision is ``moderation.decided`` with the moderator's pseudonym as subject,
-``initiative:<id>`` as object and ``{"decision", "reason"}`` as details. The pseudonym ``key`` is a parameter
-(``DEV_PSEUDONYM_KEY`` in development); the same key pseudonymises client addresses for the rate limit.
+``initiative:<id>`` as object and ``{"decision", "reason"}`` as details. The pseudonym ``key`` is the deployment's
+``settings.pseudonym_key`` (front doors pass it; None: the one the session's engine carries); the same key
+pseudonymises client addresses for the rate limit.
 """
 
 from __future__ import annotations
@@ -32,10 +33,11 @@ from citycommons.initiatives.schemas import (
     Status,
     Submitted,
 )
+from citycommons.ledger import record as ledger_record
 from citycommons.ledger import service as ledger
 from citycommons.ledger.schemas import EventType, LedgerEvent
+from citycommons.registers import principles as principles_register
 
-DEV_PSEUDONYM_KEY = b"citycommons-development-pseudonym-key"  # development only: pass the deployment's key
 SUBMISSIONS_PER_HOUR = 5
 EXPORT_LIMIT = 5000
 
@@ -106,7 +108,7 @@ def submit(
     session: Session,
     data: InitiativeCreate,
     client: str,
-    key: bytes = DEV_PSEUDONYM_KEY,
+    key: str | bytes | None = None,
     limit: int | None = SUBMISSIONS_PER_HOUR,
     now: datetime | None = None,
     status: Status = "pending",
@@ -114,7 +116,7 @@ def submit(
     """Stores a submission as pending. ``limit`` submissions per hour per ``client`` address (None: no limit,
     for trusted imports such as the demo, which may also give another ``status``)."""
     now = now or datetime.now(UTC)
-    submitter = ledger.pseudonym(key, f"client:{client}")
+    submitter = ledger.pseudonym(key or ledger_record.deployment_key(session), f"client:{client}")
     if limit is not None:
         since = now - timedelta(hours=1)
         recent = session.scalars(
@@ -214,7 +216,10 @@ def list_for_moderation(
     return ModerationPage(count=count, results=[_moderation(r) for r in rows])
 
 
-def _log(session: Session, *, actor: Actor, key: bytes, row: Initiative, decision: str, reason: str = "") -> None:
+def _log(
+    session: Session, *, actor: Actor, key: str | bytes | None, row: Initiative, decision: str, reason: str = ""
+) -> None:
+    key = key or ledger_record.deployment_key(session)
     subjects = [ledger.pseudonym(key, actor.user_id)] if actor.user_id else []
     details: dict[str, str] = {"decision": decision}
     if reason:
@@ -229,7 +234,7 @@ def _log(session: Session, *, actor: Actor, key: bytes, row: Initiative, decisio
 
 
 def patch(
-    *, session: Session, actor: Actor, initiative_id: str, data: InitiativePatch, key: bytes = DEV_PSEUDONYM_KEY
+    *, session: Session, actor: Actor, initiative_id: str, data: InitiativePatch, key: str | bytes | None = None
 ) -> InitiativeModeration:
     """A moderator's edit (the state does not change); logged as a ``moderation.decided`` "edited" entry."""
     require_moderator(actor)
@@ -252,7 +257,7 @@ def patch(
 
 
 def decide(
-    *, session: Session, actor: Actor, initiative_id: str, data: Decision, key: bytes = DEV_PSEUDONYM_KEY
+    *, session: Session, actor: Actor, initiative_id: str, data: Decision, key: str | bytes | None = None
 ) -> InitiativeModeration:
     """Approves or rejects (a reason is required to reject); the decision goes to the transparency log."""
     require_moderator(actor)
@@ -267,3 +272,15 @@ def decide(
     session.flush()
     _log(session, actor=actor, key=key, row=row, decision=row.status, reason=data.reason)
     return _moderation(row)
+
+
+def principle_section(*, session: Session, actor: Actor, number: int) -> principles_register.Section:
+    """The approved initiatives tagged with principle ``number``, for the principle's page (``/principles/{n}``)."""
+    rows = list_all_public(session=session, query=InitiativeQuery(principle=number))
+    items = [
+        principles_register.SectionItem(title=r.name, url=f"/initiatives/{r.id}", summary=r.description) for r in rows
+    ]
+    return principles_register.Section(key="initiatives", title="Digital rights initiatives", items=items)
+
+
+principles_register.register_section(principle_section)

@@ -6,11 +6,13 @@ Each function builds a ``LedgerEvent`` (pseudonyms and ids, never personal data)
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
 
 from sqlalchemy.orm import Session
 
 from citycommons.actor import Actor
+from citycommons.db.engine import PSEUDONYM_KEY_OPTION
 from citycommons.ledger import service
 from citycommons.ledger.schemas import EventType, LedgerEvent
 
@@ -26,6 +28,31 @@ class DatasetLike(Protocol):
     def private(self) -> bool: ...
     @property
     def access_rights(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class DatasetRef:
+    """A ``DatasetLike`` from a ``DatasetRead`` (``DatasetRef.of(read)``), for front doors that hold no ORM row."""
+
+    id: str
+    organization_id: str
+    private: bool
+    access_rights: str
+
+    @classmethod
+    def of(cls, read: Any) -> DatasetRef:
+        return cls(
+            id=read.id, organization_id=read.organization.id, private=read.private, access_rights=read.access_rights
+        )
+
+
+def deployment_key(session: Session) -> str:
+    """``settings.pseudonym_key``, which ``db.engine.make_engine`` attaches to the engine: for services that take
+    no settings (dataset and membership changes). Front doors that hold the settings pass them explicitly."""
+    key = session.get_bind().get_execution_options().get(PSEUDONYM_KEY_OPTION)
+    if not isinstance(key, str) or len(key) < 16:
+        raise RuntimeError("the session's engine carries no pseudonym key: build it with db.engine.make_engine")
+    return key
 
 
 def is_open(dataset: DatasetLike) -> bool:

@@ -107,10 +107,19 @@ def patch_algorithm(
 
 
 @router.post("/api/v1/algorithms/{slug}/transitions", response_model=AlgorithmRead, responses=ERRORS)
-def transition_algorithm(session: SessionDep, actor: ActorDep, slug: str, data: TransitionRequest) -> AlgorithmRead:
+def transition_algorithm(
+    session: SessionDep, actor: ActorDep, settings: SettingsDep, slug: str, data: TransitionRequest
+) -> AlgorithmRead:
     """``submit`` (editors), ``reject`` / ``publish`` / ``withdraw`` (organisation admins; reject and withdraw need a
     ``reason``)."""
-    return service.transition(session=session, actor=actor, slug=slug, data=data)
+    return service.transition(
+        session=session,
+        actor=actor,
+        slug=slug,
+        data=data,
+        allow_self_publish=settings.register_allow_self_publish,
+        pseudonym_key=settings.pseudonym_key,
+    )
 
 
 # --- principles -------------------------------------------------------------------------------------------------

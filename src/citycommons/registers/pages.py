@@ -329,7 +329,14 @@ def transition_algorithm(view: ViewDep, session: SessionDep, slug: str, form: Fo
     _signed_in(view)
     try:
         data = TransitionRequest.model_validate({"action": form.get("action"), "reason": form.get("reason") or ""})
-        service.transition(session=session, actor=view.actor, slug=slug, data=data)
+        service.transition(
+            session=session,
+            actor=view.actor,
+            slug=slug,
+            data=data,
+            allow_self_publish=view.settings.register_allow_self_publish,
+            pseudonym_key=view.settings.pseudonym_key,
+        )
     except (ValidationError, Invalid) as exc:
         session.rollback()
         detail = service.get(session=session, actor=view.actor, slug=slug)

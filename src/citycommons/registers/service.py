@@ -23,6 +23,7 @@ from citycommons.catalog.models import Organization
 from citycommons.catalog.organizations import find_organization
 from citycommons.db.base import new_id, utcnow
 from citycommons.errors import Conflict, Forbidden, Invalid, NotFound
+from citycommons.ledger import record as ledger_record
 from citycommons.ledger import service as ledger
 from citycommons.ledger.schemas import EventType, LedgerEvent
 from citycommons.registers import permissions
@@ -48,8 +49,6 @@ from citycommons.registers.schemas import (
     completeness_errors,
 )
 
-# Development default of the key that pseudonymises people in the transparency log. Deployments pass their own.
-DEV_PSEUDONYM_KEY = "citycommons-development-pseudonym-key"  # noqa: S105
 RESERVED_SLUGS = frozenset({"new", "schema"})
 WORKING_STATES = ("draft", "in_review")
 
@@ -381,9 +380,11 @@ def transition(
     slug: str,
     data: TransitionRequest,
     allow_self_publish: bool = False,
-    pseudonym_key: str = DEV_PSEUDONYM_KEY,
+    pseudonym_key: str | None = None,
 ) -> AlgorithmRead:
-    """Moves a record one step through the workflow, records the action and appends it to the transparency log."""
+    """Moves a record one step through the workflow, records the action and appends it to the transparency log.
+    Front doors pass ``settings.register_allow_self_publish`` and ``settings.pseudonym_key`` (None: the key the
+    session's engine carries, see ``ledger.record.deployment_key``)."""
     rows = _versions(session, slug)
     org_id = rows[-1].organization_id
     if not permissions.can_edit(actor, organization_id=org_id):
@@ -427,7 +428,7 @@ def transition(
     row.state_reason = data.reason.strip()
     session.flush()
     _log_action(session, actor, row, data.action, before, data.reason.strip())
-    _append_to_log(session, actor, row, data.action, before, pseudonym_key)
+    _append_to_log(session, actor, row, data.action, before, pseudonym_key or ledger_record.deployment_key(session))
     return algorithm_read(session, actor, row)
 
 
