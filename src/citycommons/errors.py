@@ -67,6 +67,13 @@ class Invalid(CityCommonsError):
         super().__init__(message or "Invalid input", fields=fields)
 
 
+class Unavailable(CityCommonsError):
+    """A backing service (e.g. the datastore's object storage) cannot be reached: retry later."""
+
+    status = 503
+    code = "unavailable"
+
+
 class QuotaExceeded(CityCommonsError):
     status = 429
     code = "rate_limited"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from citycommons.datastore.storage import LocalStorage, S3Storage, Storage
 from citycommons.settings import Settings
 
 MIB = 1024 * 1024
@@ -15,7 +16,11 @@ class DatastoreConfig:
     """Everything the ingest engine needs to know; no other configuration is read."""
 
     root: Path
-    """Directory holding one sub-directory per table: ``<root>/<table_id>/v<N>/data.parquet``."""
+    """Directory holding one sub-directory per table: ``<root>/<table_id>/v<N>/data.parquet`` (the versions on
+    local disk; with S3 storage, staging directories and the read-through cache of the bucket's versions)."""
+    storage: Storage | None = None
+    """Where versions are published and read (``storage.LocalStorage`` / ``storage.S3Storage``, whose ``root`` must
+    be ``root``); ``None``: local disk at ``root``."""
     max_file_bytes: int = 200 * MIB
     """Largest upload accepted (bytes on disk, before any decompression)."""
     max_xlsx_uncompressed_bytes: int = 1024 * MIB
@@ -55,13 +60,34 @@ class DatastoreConfig:
     query_timeout_seconds: float = 10.0
     """Wall-clock limit of a read query (for the query API built on the facade)."""
 
+    def __post_init__(self) -> None:
+        if self.storage is not None and Path(self.storage.root) != Path(self.root):
+            raise ValueError(f"storage root {self.storage.root} differs from the datastore root {self.root}")
+
 
 def from_settings(settings: Settings) -> DatastoreConfig:
     """The datastore configuration of a deployment (every front door and job builds it this way)."""
     return DatastoreConfig(
         root=settings.datastore_path,
+        storage=storage_from_settings(settings),
         max_file_bytes=settings.max_upload_bytes,
         memory_limit=settings.datastore_memory_limit,
         threads=settings.datastore_threads,
         query_timeout_seconds=settings.datastore_query_timeout_seconds,
     )
+
+
+def storage_from_settings(settings: Settings) -> Storage:
+    """``datastore_storage``: ``local`` disk at ``datastore_path``, or an S3-compatible bucket cached there."""
+    if settings.datastore_storage == "s3":
+        return S3Storage(
+            root=settings.datastore_path,
+            bucket=settings.s3_bucket,
+            prefix=settings.s3_prefix,
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            access_key_id=settings.s3_access_key_id,
+            secret_access_key=settings.s3_secret_access_key,
+            cache_max_bytes=settings.datastore_cache_max_bytes,
+        )
+    return LocalStorage(root=settings.datastore_path)

@@ -15,10 +15,8 @@ Sampler = Callable[[list[SourceColumn]], dict[str, list[str | None]]]
 
 
 def load_override(*, config: DatastoreConfig, table_id: str) -> SchemaOverride | None:
-    path = versions.table_dir(config=config, table_id=table_id) / versions.OVERRIDE_FILE
-    if not path.is_file():
-        return None
-    return SchemaOverride.model_validate_json(path.read_text(encoding="utf-8"))
+    text = versions.read_override(config=config, table_id=table_id)
+    return SchemaOverride.model_validate_json(text) if text is not None else None
 
 
 def apply_schema_override(*, config: DatastoreConfig, table_id: str, override: SchemaOverride) -> TableSchema:
@@ -36,8 +34,7 @@ def apply_schema_override(*, config: DatastoreConfig, table_id: str, override: S
             errors.append(f"`{name}`: a format is only accepted for date and datetime types")
     if errors:
         raise Invalid("schema override: " + "; ".join(errors), fields={"fields": errors})
-    path = versions.table_dir(config=config, table_id=table_id) / versions.OVERRIDE_FILE
-    versions.write_json(path, override.model_dump(mode="json", exclude_none=True))
+    versions.write_override(config=config, table_id=table_id, data=override.model_dump(mode="json", exclude_none=True))
     return annotate(schema=schema, override=override)
 
 
