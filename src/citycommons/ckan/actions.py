@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from citycommons.ckan import datasets, groups, package_search, site
+from citycommons.ckan import datasets, datastore, groups, package_search, site
 from citycommons.ckan.call import Action, Call, DataDict, require
 from citycommons.errors import NotFound
 
@@ -32,6 +32,9 @@ READ_ACTIONS: dict[str, Action] = {
     "organization_show": groups.organization_show,
     "group_list": groups.group_list,
     "group_show": groups.group_show,
+    "datastore_search": datastore.datastore_search,
+    "datastore_search_sql": datastore.datastore_search_sql,
+    "datastore_info": datastore.datastore_info,
 }
 
 WRITE_ACTIONS: dict[str, Action] = {
@@ -49,6 +52,10 @@ WRITE_ACTIONS: dict[str, Action] = {
     "group_create": groups.group_create,
     "group_update": groups.group_update,
     "group_patch": groups.group_patch,
+    "datastore_create": datastore.datastore_create,
+    "datastore_upsert": datastore.datastore_upsert,
+    "datastore_delete": datastore.datastore_delete,
+    "datastore_records_delete": datastore.datastore_records_delete,
 }
 
 ACTIONS: dict[str, Action] = READ_ACTIONS | WRITE_ACTIONS

@@ -16,6 +16,7 @@ from citycommons.catalog.schemas import (
 from citycommons.ckan import inputs
 from citycommons.ckan.call import Call, DataDict, require, resource_field_names, validate
 from citycommons.errors import NotFound
+from citycommons.ledger import record as ledger_record
 
 # A package_patch that sends one of these keys without its partner drops the partner read from package_show,
 # so that the sent value wins (``title`` and ``title_translated`` describe the same field).
@@ -82,7 +83,15 @@ def current_package_list_with_resources(call: Call, data: DataDict) -> list[Data
 def package_show(call: Call, data: DataDict) -> DataDict:
     """Return the metadata of a dataset and its resources (``id``: the id or name of the dataset)."""
     ref = require(data, "id", "name_or_id")
-    return call.dicts.package(service.get(session=call.session, actor=call.actor, id_or_name=ref))
+    read = service.get(session=call.session, actor=call.actor, id_or_name=ref)
+    ledger_record.data_read(
+        session=call.session,
+        actor=call.actor,
+        key=call.settings.pseudonym_key,
+        dataset=ledger_record.DatasetRef.of(read),
+        channel="api",
+    )
+    return call.dicts.package(read)
 
 
 def package_create(call: Call, data: DataDict) -> DataDict:

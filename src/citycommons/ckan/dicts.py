@@ -273,7 +273,7 @@ class Dictizer:
                 "cache_url": None,
                 "cache_last_updated": None,
                 "state": dist.state,
-                "datastore_active": False,
+                "datastore_active": dist.datastore_active,
             }
         )
         if dist.access_url and dist.access_url != dist.url:

@@ -36,7 +36,7 @@ from citycommons.datastore.query import DEFAULT_MAX_ROWS
 from citycommons.datastore.query_schemas import ResultField, ResultType, SqlResult
 from citycommons.datastore.schemas import TableSchema
 from citycommons.datastore.values import converter, frictionless_type
-from citycommons.errors import CityCommonsError, Forbidden, Invalid, TooLarge
+from citycommons.errors import CityCommonsError, Forbidden, Invalid, NotFound, TooLarge
 
 Resolver = Callable[[str], Path | None]
 """``table_id -> Parquet path`` of a table the caller may read; ``None`` when unknown or not permitted."""
@@ -307,7 +307,10 @@ def resolver_for(*, config: DatastoreConfig, readable: Mapping[str, int | None])
             version = versions.latest_version(config=config, table_id=table_id)
             if version is None:
                 return None
-        path = versions.table_dir(config=config, table_id=table_id) / f"v{version}" / versions.DATA_FILE
+        try:  # a local file (with S3 storage: the read-through cache's copy)
+            path = versions.data_path(config=config, table_id=table_id, version=version)
+        except NotFound:
+            return None
         return path if path.is_file() else None
 
     return resolve
