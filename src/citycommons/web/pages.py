@@ -22,6 +22,7 @@ from citycommons.catalog.schemas import (
     SortKey,
 )
 from citycommons.errors import NotFound
+from citycommons.ledger import record as ledger_record
 from citycommons.registers.service import using_dataset as algorithms_using_dataset
 from citycommons.web import auth_pages, forms
 from citycommons.web.deps import SessionDep
@@ -210,7 +211,7 @@ def dataset_page(view: ViewDep, session: SessionDep, name: str) -> Response:
         return RedirectResponse(f"/dataset/{ds.name}", status_code=308)
     alternate_links = _dcat_hook("dataset_alternate_links")
     org_id = ds.organization.id
-    return view.render(
+    page = view.render(
         "dataset.html",
         headers={"Vary": "Accept, Accept-Language, Cookie"},
         ds=ds,
@@ -222,6 +223,12 @@ def dataset_page(view: ViewDep, session: SessionDep, name: str) -> Response:
             view.actor, organization_id=org_id, private=ds.private, access_rights=ds.access_rights
         ),
     )
+    # logged once the page is built: the log's append lock is then held only until the request commits
+    ref = ledger_record.DatasetRef.of(ds)
+    ledger_record.data_read(
+        session=session, actor=view.actor, key=view.settings.pseudonym_key, dataset=ref, channel="page"
+    )
+    return page
 
 
 @router.get("/dataset/{dataset_id}/resource/{resource_id}/download/{filename}")

@@ -19,8 +19,8 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from babel.dates import format_date, format_time
-from babel.messages.mofile import write_mo
 from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from fastapi import Depends, Request
