@@ -40,5 +40,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
+## Benchmarks (each prints its peers' figures and the ratios; see bench/README.md)
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
 	$(BIN)/python bench/catalog.py
+	$(BIN)/python bench/ledger.py --postgres
+	$(BIN)/python bench/datastore.py

@@ -1,4 +1,4 @@
-"""Datastore benchmark, ingest half: 10M sensor readings, citycommons vs raw DuckDB vs PostgreSQL 15 (XLoader's path).
+"""Datastore benchmark: 10M sensor readings, citycommons vs raw DuckDB vs PostgreSQL 15 (XLoader's path).
 
     .venv/bin/python bench/datastore.py [--rows 10000000] [--skip-postgres] [--skip-fulltext] [--repeat 1] [--keep]
 
@@ -28,9 +28,10 @@ then the goals of the issue with the ratios (ours/raw DuckDB, PostgreSQL/ours) a
 seconds are shown because a shared machine inflates wall times: compare ratios from the same run. Results also go
 to ``bench/results/datastore-<rows>.json``.
 
-The query half (Q1-Q5 over HTTP) plugs in at ``QUERIES``: one function per query taking the ``Ingested`` table,
-returning latencies in milliseconds (``None``: not measured yet). Until then, ``layout_probe`` times one point
-lookup in-process with DuckDB on both layouts, which is what the sorted layout is for.
+5. **Queries** (``bench/datastore_queries.py``): the default-layout table served by ``citycommons serve`` and queried
+   over HTTP (Q1-Q5 of the issue), against PostgreSQL with indexes (direct SQL), Datasette over SQLite (HTTP) and raw
+   DuckDB on the same Parquet; ``--skip-queries`` leaves this half out. ``layout_probe`` also times one point
+   lookup in-process with DuckDB on both layouts, which is what the sorted layout is for.
 """
 
 from __future__ import annotations
@@ -46,10 +47,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import datastore_queries  # noqa: E402
 
 SENSORS = 5_000
 DISTRICTS = (
@@ -243,35 +246,6 @@ def run_postgres(source: Path, *, fulltext: bool) -> Run:
                detail={"steps": steps, "server_version": version[0] if version else "?"})  # fmt: skip
 
 
-# ------------------------------------------------------------------------------------- query half (extension point)
-@dataclass(frozen=True)
-class Ingested:
-    """A table published by ``ingest_file`` for the query half of the benchmark."""
-
-    root: Path
-    """``DatastoreConfig.root`` of the store holding it."""
-    table_id: str
-    rows: int
-    source: Path
-
-
-QueryBench = Callable[[Ingested], list[float] | None]
-"""Latencies in milliseconds of one query over HTTP; ``None`` while the query is not implemented."""
-
-
-def _not_yet(table: Ingested) -> list[float] | None:
-    return None
-
-
-QUERIES: dict[str, tuple[str, QueryBench]] = {
-    "Q1": ("one sensor over one day, over HTTP (target p50 <= 10 ms)", _not_yet),
-    "Q2": ("defined with the query half", _not_yet),
-    "Q3": ("defined with the query half", _not_yet),
-    "Q4": ("defined with the query half", _not_yet),
-    "Q5": ("defined with the query half", _not_yet),
-}
-
-
 def layout_probe(parquet: Path, lookups: int = 60, seed: int = 11) -> dict[str, float]:
     """In-process DuckDB p50 (ms) of one sensor over one day and over one month: not HTTP, only the file layout."""
     import duckdb
@@ -352,10 +326,6 @@ def report(runs: list[Run], rows: int, size_mb: float, probes: dict[str, dict[st
         print("layout probe: p50 ms of one sensor's readings, in-process DuckDB on the published Parquet (not HTTP)")
         for label, found in probes.items():
             print(f"  {label:<50}" + "".join(f"{k:>7} {v:6.1f}" for k, v in found.items()))
-    print()
-    print("queries over HTTP (the query half plugs in at QUERIES)")
-    for name, (what, _) in QUERIES.items():
-        print(f"  {name}  {what:<66}  not measured yet")
 
 
 def main() -> None:
@@ -365,6 +335,10 @@ def main() -> None:
     parser.add_argument("--skip-fulltext", action="store_true", help="PostgreSQL without the two full-text steps")
     parser.add_argument("--repeat", type=int, default=1, help="runs of ours and raw DuckDB; the fastest counts")
     parser.add_argument("--keep", action="store_true", help="keep the published tables (printed)")
+    parser.add_argument("--skip-queries", action="store_true", help="the ingest half only")
+    parser.add_argument("--skip-datasette", action="store_true", help="leave Datasette out of the query half")
+    parser.add_argument("--samples", type=int, default=50, help="timed samples of the fast queries (Q1, Q4 keyset)")
+    parser.add_argument("--heavy-samples", type=int, default=5, help="timed samples of Q2, Q3, Q4 offset, Q5")
     args = parser.parse_args()
 
     source = dataset(args.rows)
@@ -400,14 +374,21 @@ def main() -> None:
             runs.append(run_postgres(source, fulltext=not args.skip_fulltext))
         for run in (best, plain):
             probes[run.system.removeprefix("citycommons ingest_file, ")] = layout_probe(Path(str(run.detail["path"])))
-        table = Ingested(root=workdir / "sorted", table_id="sensors", rows=args.rows, source=source)
-        for _, bench in QUERIES.values():
-            bench(table)  # None until the query half exists
         report(runs, args.rows, size_mb, probes, fulltext=not args.skip_fulltext)
+        query_lines: list[str] = []
+        if not args.skip_queries:
+            print("\nquery half ...", flush=True)
+            query_lines, _ = datastore_queries.run_all(
+                source=source, table_dir=workdir / "sorted" / "sensors", parquet=Path(str(best.detail["path"])),
+                workdir=workdir, samples=args.samples, heavy_samples=args.heavy_samples,
+                postgres=not args.skip_postgres, datasette=not args.skip_datasette,
+            )  # fmt: skip
+            print("\n".join(query_lines))
         RESULTS.mkdir(exist_ok=True)
         out = RESULTS / f"datastore-{args.rows}.json"
         out.write_text(json.dumps({"rows": args.rows, "csv_mb": size_mb, "runs": [asdict(r) for r in runs],
-                                   "layout_probe": probes, "loadavg": os.getloadavg()}, indent=2, default=str))  # fmt: skip
+                                   "layout_probe": probes, "queries": query_lines,
+                                   "loadavg": os.getloadavg()}, indent=2, default=str))  # fmt: skip
         print(f"\nresults: {out}")
     finally:
         if args.keep:

@@ -123,6 +123,11 @@ class Settings(BaseSettings):
     s3_region: str = Field("us-east-1", description="Region of the object storage.")
     s3_access_key_id: str | None = Field(None, description="Access key of the object storage.")
     s3_secret_access_key: str | None = Field(None, description="Secret key of the object storage.")
+    datastore_cache_max_bytes: int = Field(
+        10 * 1024**3,
+        description="With s3 storage: most bytes of Parquet kept in the local read-through cache (least recently "
+        "used versions are evicted; 0: no bound).",
+    )
     datastore_query_timeout_seconds: float = Field(10.0, description="Wall-clock limit of one datastore query.")
     datastore_sql_row_cap: int = Field(
         10_000, description="Most rows a read-only SQL query returns as JSON (exports stream without a cap)."

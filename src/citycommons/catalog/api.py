@@ -36,6 +36,7 @@ from citycommons.catalog.schemas import (
     Upload,
 )
 from citycommons.errors import Invalid
+from citycommons.ledger import record as ledger_record
 from citycommons.web.deps import ActorDep, SessionDep, SettingsDep
 from citycommons.web.errors import validation_fields
 
@@ -108,8 +109,11 @@ def create_dataset(session: SessionDep, actor: ActorDep, data: DatasetCreate) ->
 
 
 @router.get("/datasets/{id_or_name}", response_model=DatasetRead, responses=ERRORS)
-def get_dataset(session: SessionDep, actor: ActorDep, id_or_name: str) -> DatasetRead:
-    return service.get(session=session, actor=actor, id_or_name=id_or_name)
+def get_dataset(session: SessionDep, actor: ActorDep, settings: SettingsDep, id_or_name: str) -> DatasetRead:
+    read = service.get(session=session, actor=actor, id_or_name=id_or_name)
+    ref = ledger_record.DatasetRef.of(read)
+    ledger_record.data_read(session=session, actor=actor, key=settings.pseudonym_key, dataset=ref, channel="api")
+    return read
 
 
 @router.put("/datasets/{id_or_name}", response_model=DatasetRead, responses=ERRORS)

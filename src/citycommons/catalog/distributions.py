@@ -21,8 +21,11 @@ from citycommons.catalog.service import (
     load_visible_dataset,
     save_changes,
 )
+from citycommons.datastore import jobs as datastore_jobs
+from citycommons.datastore.status import latest_job
 from citycommons.db.base import new_id, utcnow
 from citycommons.errors import Forbidden, NotFound, invalid
+from citycommons.ledger import record as ledger_record
 from citycommons.settings import Settings
 
 
@@ -42,7 +45,8 @@ def _load(session: Session, actor: Actor, distribution_id: str) -> tuple[Dataset
 
 
 def get(*, session: Session, actor: Actor, distribution_id: str) -> DistributionRead:
-    return distribution_read(_load(session, actor, distribution_id)[1])
+    dist = _load(session, actor, distribution_id)[1]
+    return distribution_read(dist).model_copy(update={"ingest": latest_job(session, dist.id)})
 
 
 def _download_url(settings: Settings, ds: Dataset, dist_id: str, filename: str) -> str:
@@ -91,7 +95,8 @@ def create(
     session.add(dist)
     session.flush()
     save_changes(session, actor, ds, before)
-    return distribution_read(dist)
+    job = datastore_jobs.schedule_ingest(session=session, actor=actor, settings=settings, distribution=dist)
+    return distribution_read(dist).model_copy(update={"ingest": job})
 
 
 def patch(
@@ -109,6 +114,7 @@ def patch(
     if not permissions.can_edit_dataset(actor, organization_id=ds.organization_id):
         raise Forbidden("You may not edit this dataset")
     before = snapshot(dataset_read(ds))
+    before_ingest = datastore_jobs.ingest_params(settings=settings, distribution=dist)
     old_url = dist.url
     given = data.model_dump(exclude_unset=not replace)
     current = distribution_read(dist).model_dump(include=set(DistributionCreate.model_fields))
@@ -131,7 +137,9 @@ def patch(
     dist.last_modified = utcnow()
     session.flush()
     save_changes(session, actor, ds, before)
-    return distribution_read(dist)
+    datastore_jobs.schedule_if_changed(session=session, actor=actor, settings=settings, distribution=dist,
+                                       before=before_ingest, uploaded=upload is not None)  # fmt: skip
+    return distribution_read(dist).model_copy(update={"ingest": latest_job(session, dist.id)})
 
 
 def delete(*, session: Session, actor: Actor, distribution_id: str) -> None:
@@ -155,4 +163,12 @@ def download(*, session: Session, actor: Actor, settings: Settings, distribution
     path = stored_path(settings.uploads_dir, dist.stored_path)
     if not path.exists():
         raise NotFound("The stored file is missing")
+    ledger_record.data_read(
+        session=session,
+        actor=actor,
+        key=settings.pseudonym_key,
+        dataset=ds,
+        channel="download",
+        distribution_id=dist.id,
+    )
     return Download(path=path, filename=path.name, media_type=dist.media_type or "application/octet-stream")

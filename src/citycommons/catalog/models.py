@@ -174,6 +174,8 @@ class Distribution(Base):
     state: Mapped[str] = mapped_column(String(20), default="active")
     created: Mapped[datetime] = mapped_column(default=utcnow)
     last_modified: Mapped[datetime] = mapped_column(default=utcnow)
+    # the datastore has a queryable version of this distribution (set by the ingest job, migration 0007)
+    datastore_active: Mapped[bool] = mapped_column(Boolean, default=False)
 
     dataset: Mapped[Dataset] = relationship(back_populates="distributions", viewonly=True)
 

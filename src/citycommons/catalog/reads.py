@@ -30,6 +30,7 @@ def distribution_read(dist: Distribution) -> DistributionRead:
         state=dist.state,
         created=dist.created,
         last_modified=dist.last_modified,
+        datastore_active=bool(dist.datastore_active),
     )
 
 

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from citycommons.jobs.schemas import JobSummary
+
 LANGS: tuple[str, ...] = ("ca", "es", "en")
 NAME_RE = r"^[a-z0-9][a-z0-9_-]{1,99}$"
 URL_RE = re.compile(r"^https?://[^\s<>\"]+$")
@@ -183,6 +185,10 @@ class DistributionRead(BaseModel):
     state: str
     created: datetime
     last_modified: datetime
+    datastore_active: bool = Field(False, description="The datastore has a queryable table of this distribution.")
+    ingest: JobSummary | None = Field(
+        None, description="The latest datastore ingest job (on the distribution's own endpoints; null in listings)."
+    )
 
 
 class Upload(BaseModel):

@@ -26,6 +26,7 @@ from citycommons.catalog.schemas import (
 from citycommons.catalog.search_index import index_dataset
 from citycommons.db.base import utcnow
 from citycommons.errors import Conflict, Forbidden, Invalid, NotFound
+from citycommons.ledger import record as ledger_record
 
 SCALAR_FIELDS = (
     "title",
@@ -261,7 +262,20 @@ def create(*, session: Session, actor: Actor, data: DatasetCreate) -> DatasetRea
     _touch(session, ds)
     read = dataset_read(ds)
     record_activity(session, actor=actor, dataset=ds, activity_type="new package", before=None, after=read)
+    if not ledger_record.is_open(ds):  # born private or restricted: the transparency log records its access rights
+        _log_access_rights(session, actor, ds, {"private": None, "access_rights": None})
     return read
+
+
+def _access_rights(ds: Dataset) -> dict[str, Any]:
+    return {"private": ds.private, "access_rights": ds.access_rights}
+
+
+def _log_access_rights(session: Session, actor: Actor, ds: Dataset, before: dict[str, Any]) -> None:
+    if before == _access_rights(ds):
+        return
+    key = ledger_record.deployment_key(session)
+    ledger_record.access_rights_changed(session=session, actor=actor, key=key, dataset=ds, before=before)
 
 
 def save_changes(session: Session, actor: Actor, ds: Dataset, before: dict[str, Any]) -> DatasetRead:
@@ -297,13 +311,14 @@ def _move(session: Session, actor: Actor, ds: Dataset, organization: str | None)
 def update(*, session: Session, actor: Actor, id_or_name: str, data: DatasetUpdate) -> DatasetRead:
     ds = editable_dataset(session, actor, id_or_name)
     _check_vocabularies(data)
-    before = snapshot(dataset_read(ds))
+    before, rights = snapshot(dataset_read(ds)), _access_rights(ds)
     _rename(session, ds, data.name)
     _move(session, actor, ds, data.organization)
     # a full update: every field is given, so what the caller omitted returns to its default
     _apply(session, ds, data.model_dump(exclude={"distributions", "organization", "name"}))
     if data.distributions is not None:
         _replace_distributions(session, ds, data.distributions)
+    _log_access_rights(session, actor, ds, rights)
     return save_changes(session, actor, ds, before)
 
 
@@ -332,7 +347,7 @@ def _replace_distributions(session: Session, ds: Dataset, items: list[Any]) -> N
 def patch(*, session: Session, actor: Actor, id_or_name: str, data: DatasetPatch) -> DatasetRead:
     ds = editable_dataset(session, actor, id_or_name)
     _check_vocabularies(data)
-    before = snapshot(dataset_read(ds))
+    before, rights = snapshot(dataset_read(ds)), _access_rights(ds)
     given = data.model_dump(exclude_unset=True)
     _rename(session, ds, given.pop("name", None))
     _move(session, actor, ds, given.pop("organization", None))
@@ -341,6 +356,7 @@ def patch(*, session: Session, actor: Actor, id_or_name: str, data: DatasetPatch
         raise Invalid(fields={"temporal_end": ["must not be before temporal_start"]})
     if not ds.title:
         raise Invalid(fields={"title": ["give a title in at least one of ca, es, en"]})
+    _log_access_rights(session, actor, ds, rights)
     return save_changes(session, actor, ds, before)
 
 

@@ -10,6 +10,8 @@ import typer
 
 from citycommons import __version__
 from citycommons.cli import accounts, db, orgs
+from citycommons.cli import ingest as ingest_commands
+from citycommons.cli import log as ledger_log
 from citycommons.cli.context import CliState, Group, out, show_rows, state
 from citycommons.db import migrate
 from citycommons.settings import Settings
@@ -25,6 +27,9 @@ app.add_typer(db.app, name="db")
 app.add_typer(accounts.users, name="user")
 app.add_typer(accounts.tokens, name="token")
 app.add_typer(orgs.app, name="org")
+app.add_typer(ledger_log.app, name="log")
+app.command()(ingest_commands.ingest)
+app.command()(ingest_commands.worker)
 
 
 def _show_version(value: bool) -> None:
