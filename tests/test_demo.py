@@ -227,3 +227,18 @@ def test_demo_log_has_member_reads_and_a_signed_tree_head(demo: Demo) -> None:
         result = verify_url("http://127.0.0.1:8000", client=client)
         assert result.ok, result.summary()
         assert result.tree_size >= first["tree_size"]
+
+
+def test_demo_tables_load_and_answer_datastore_search(demo: Demo) -> None:
+    from citycommons.cli.ingest import load_queued_tables
+    from citycommons.datastore import status
+
+    load_queued_tables(settings=demo.settings, factory=demo.factory)
+    uploads = [d for ds in demo.datasets for d in ds.distributions if d.url_type == "upload"]
+    with unit_of_work(demo.factory) as session:
+        active = [d for d in uploads if status.is_active(session, d.id)]
+    assert len(active) == len(uploads) == 101
+    table = next(d for d in demo.dataset("biblioteques").distributions if d.format == "CSV")
+    with TestClient(create_app(demo.settings), base_url="http://127.0.0.1:8000") as client:
+        got = client.get("/api/3/action/datastore_search", params={"resource_id": table.id, "limit": 2}).json()
+        assert got["success"] and got["result"]["total"] > 2 and len(got["result"]["records"]) == 2

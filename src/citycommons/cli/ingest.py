@@ -169,3 +169,23 @@ def worker(
         out.print("Stopping: waiting for the running jobs to finish")
     finally:
         backend.stop()
+
+
+def load_queued_tables(*, settings: Settings, factory: sessionmaker[Session]) -> None:
+    """Run the ingest jobs waiting in the database now, in the foreground with one progress bar (``demo``)."""
+    waiting = jobs.queued_ids(factory=factory)
+    if not waiting:
+        return
+    failed: list[JobRead] = []
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TimeElapsedColumn())  # fmt: skip
+    with Progress(*columns, console=err, transient=False) as progress:
+        task = progress.add_task("Loading tables into the datastore", total=len(waiting))
+        for job_id in waiting:
+            result = jobs.execute(settings=settings, factory=factory, job_id=job_id)
+            if result is not None and result.status == "failed":
+                failed.append(result)
+            progress.advance(task)
+    out.print(f"Datastore: {len(waiting) - len(failed)} of {len(waiting)} tables loaded")
+    for job in failed:
+        out.print(f"  not loaded ({job.target}): {job.message}")

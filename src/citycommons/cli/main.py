@@ -13,6 +13,7 @@ from citycommons.cli import accounts, db, orgs
 from citycommons.cli import ingest as ingest_commands
 from citycommons.cli import log as ledger_log
 from citycommons.cli.context import CliState, Group, out, show_rows, state
+from citycommons.cli.ingest import load_queued_tables
 from citycommons.db import migrate
 from citycommons.settings import Settings
 
@@ -125,3 +126,4 @@ def demo(
         )
     elif not report.changed:
         out.print("The demo city was already complete; nothing changed.")
+    load_queued_tables(settings=cli.settings, factory=cli.sessionmaker)
