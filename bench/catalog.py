@@ -253,7 +253,7 @@ VOLATILE = {"id", "metadata_created", "metadata_modified", "distributions"}
 def verify_fast_path(session: Session, actor: Actor, item: Item) -> None:
     """Creates ``item`` through the service and through the fast path; their reads and search rows must match."""
     twin = Item(item.data.model_copy(update={"name": item.data.name[:90] + "-fast"}), item.created, item.modified)
-    by_service = service.create(session=session, actor=actor, data=item.data)
+    by_service = service.create(session=session, actor=actor, settings=None, data=item.data)
     (fast_row,) = FastLoader(session, actor).create([twin])
     session.expire_all()
     by_fast = dataset_read(session.get(Dataset, fast_row.id))  # type: ignore[arg-type]
@@ -295,7 +295,7 @@ def build(settings: Settings, items: list[Item], via_service: int, log: Callable
         verify_fast_path(session, actor, items[0])
     with unit_of_work(factory) as session:
         for item in items[:via_service]:
-            service.create(session=session, actor=actor, data=item.data)
+            service.create(session=session, actor=actor, settings=None, data=item.data)
     rest = items[via_service:]
     for start in range(0, len(rest), 500):
         with unit_of_work(factory) as session:

@@ -5,8 +5,21 @@
     .venv/bin/python bench/ledger.py --postgres            # the same on PostgreSQL too (db `test`, 127.0.0.1)
 
 Targets (the transparency issue): append >= 5,000 entries/s sustained; inclusion and consistency proofs
-p50 <= 5 ms at 1,000,000 entries. Appends are measured two ways, both through ``service.append`` (the function
-every capability calls): one entry per transaction (commit each), and ``--batch`` entries per transaction.
+p50 <= 5 ms at 1,000,000 entries. Appends are measured three ways:
+
+- one writer, one entry per transaction through ``service.append`` (commit each);
+- ``--threads`` concurrent writers, one entry per transaction, each its own session and transaction, through
+  ``service.submit`` (what ``record.*`` calls for every read of non-open data: the way requests log). The
+  clock stops when every entry is sequenced into the log, not merely committed to the queue, so the figure is
+  the sustained rate of the log;
+- ``--batch`` entries per transaction, through a loop of ``service.append`` (``--single`` entries), and through
+  ``service.append_many`` (the rest: imports, jobs).
+
+On PostgreSQL it first prints the machine's ceilings for one-row transactions by ``--threads`` writers, without
+the log: raw psycopg, raw psycopg holding one global lock through each COMMIT (the bound of any design that
+sequences inside the request's transaction), and through the app's own sessions. The machine is shared: the
+load average is printed before and after each engine's run.
+
 Events are built before the clock starts (a pool of 1,000 distinct ones), so the figures are the log's own
 cost. Proofs are timed as the API will serve them, each in its own session: ``get_entry`` (entry + inclusion
 proof against the latest signed tree head) and ``consistency(first, size)``, random indices and sizes; every
@@ -16,9 +29,11 @@ proof is verified (untimed) against the signed root.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -62,16 +77,114 @@ def single_transactions(factory: sessionmaker[Session], pool: list[LedgerEvent],
     return count / (time.perf_counter() - start)
 
 
+def concurrent_transactions(
+    factory: sessionmaker[Session], pool: list[LedgerEvent], count: int, threads: int
+) -> tuple[float, float]:
+    """``threads`` writers share ``count`` entries, one ``submit`` per transaction. Returns (committed/s,
+    sequenced/s): the second clock stops once the log holds every entry."""
+    with factory() as s:
+        target = service.current_size(session=s) + count
+    errors: list[BaseException] = []
+
+    def writer(worker: int) -> None:
+        try:
+            for n in range(worker, count, threads):
+                with unit_of_work(factory) as s:
+                    service.submit(session=s, event=pool[n % len(pool)])
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    workers = [threading.Thread(target=writer, args=(w,)) for w in range(threads)]
+    start = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    committed = time.perf_counter() - start
+    if errors:
+        raise errors[0]
+    while True:  # every committer sequences the queue on its way out: this is normally already true
+        with factory() as s:
+            if service.current_size(session=s) >= target:
+                s.commit()
+                break
+    sequenced = time.perf_counter() - start
+    return count / committed, count / sequenced
+
+
+def pg_ceiling(url: str, threads: int, count: int) -> tuple[float, float]:
+    """What this machine's PostgreSQL allows, without the log: ``threads`` writers committing one small row per
+    transaction with raw psycopg, (a) as they come and (b) holding one global advisory lock through each COMMIT
+    (taken last, just before it), which is the best any design that sequences inside the request could do."""
+    import psycopg
+
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    rates = []
+    for locked in (False, True):
+        table = f"bench_ceiling_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f"CREATE TABLE {table} (id bigserial PRIMARY KEY, data bytea)")
+        try:
+
+            def writer(n: int, locked: bool = locked, table: str = table) -> None:
+                with psycopg.connect(dsn) as conn:
+                    for _ in range(n):
+                        conn.execute(f"INSERT INTO {table} (data) VALUES (%s)", (b"x" * 200,))  # noqa: S608
+                        if locked:
+                            conn.execute("SELECT pg_advisory_xact_lock(%s)", (service.LOCK_KEY + 1,))
+                        conn.commit()
+
+            workers = [threading.Thread(target=writer, args=(count // threads,)) for _ in range(threads)]
+            start = time.perf_counter()
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+            rates.append(threads * (count // threads) / (time.perf_counter() - start))
+        finally:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute(f"DROP TABLE {table}")
+    return rates[0], rates[1]
+
+
+def session_ceiling(factory: sessionmaker[Session], threads: int, count: int) -> float:
+    """The same one-row transactions through the app's sessions (``unit_of_work``: pool checkout with its ping,
+    BEGIN, INSERT, COMMIT), without the log: what a request that logs one event could at best reach here."""
+    table = f"bench_ceiling_{uuid.uuid4().hex[:8]}"
+    with unit_of_work(factory) as s:
+        s.execute(text(f"CREATE TABLE {table} (id bigserial PRIMARY KEY, data bytea)"))
+
+    def writer(n: int) -> None:
+        for _ in range(n):
+            with unit_of_work(factory) as s:
+                s.connection().exec_driver_sql(f"INSERT INTO {table} (data) VALUES (%s)", (b"x" * 200,))  # noqa: S608
+
+    workers = [threading.Thread(target=writer, args=(count // threads,)) for _ in range(threads)]
+    start = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    rate = threads * (count // threads) / (time.perf_counter() - start)
+    with unit_of_work(factory) as s:
+        s.execute(text(f"DROP TABLE {table}"))
+    return rate
+
+
 def batched_transactions(
-    factory: sessionmaker[Session], pool: list[LedgerEvent], count: int, batch: int, progress: bool
+    factory: sessionmaker[Session], pool: list[LedgerEvent], count: int, batch: int, progress: bool, *, many: bool
 ) -> float:
+    """``batch`` entries per transaction: one ``append_many`` call (an import), or a loop of ``append`` calls."""
     start = time.perf_counter()
     done = 0
     while done < count:
         size = min(batch, count - done)
         with unit_of_work(factory) as s:
-            for n in range(done, done + size):
-                service.append(session=s, event=pool[n % len(pool)])
+            if many:
+                service.append_many(session=s, events=[pool[n % len(pool)] for n in range(done, done + size)])
+            else:
+                for n in range(done, done + size):
+                    service.append(session=s, event=pool[n % len(pool)])
         done += size
         if progress and done % (100 * batch) == 0:
             rate = done / (time.perf_counter() - start)
@@ -103,14 +216,34 @@ def run(label: str, settings: Settings, args: argparse.Namespace) -> list[tuple[
     signer = generate_signer()
     rows: list[tuple[str, str, str, str]] = []
     n_single = min(args.single, args.entries)
+    if settings.sqlalchemy_url.startswith("postgresql"):
+        print(f"[{label}] the machine's ceiling: raw one-row transactions, {args.threads} writers ...", flush=True)
+        free, serial = pg_ceiling(PG_URL, args.threads, 4000)
+        rows.append((f"ceiling: raw INSERT+COMMIT, {args.threads} writers", f"{free:,.0f} /s", "", "no log"))
+        rows.append(("ceiling: same, global lock through COMMIT", f"{serial:,.0f} /s", "", "no log"))
+        app = session_ceiling(factory, args.threads, 4000)
+        rows.append(("ceiling: same through the app's sessions", f"{app:,.0f} /s", "", "no log"))
     print(f"[{label}] {n_single:,} appends, one per transaction ...", flush=True)
     single = single_transactions(factory, pool, n_single)
     rows.append(("append, 1 entry per transaction", f"{single:,.0f} /s", f">= {APPEND_TARGET:,.0f} /s",
                  status(single >= APPEND_TARGET)))  # fmt: skip
-    n_batched = args.entries - n_single
-    print(f"[{label}] {n_batched:,} appends, {args.batch:,} per transaction ...", flush=True)
-    batched = batched_transactions(factory, pool, n_batched, args.batch, args.progress)
-    rows.append((f"append, {args.batch:,} entries per transaction", f"{batched:,.0f} /s",
+    n_concurrent = min(args.concurrent, args.entries - n_single)
+    print(
+        f"[{label}] {n_concurrent:,} appends by {args.threads} concurrent writers, one per transaction ...", flush=True
+    )
+    committed, sequenced = concurrent_transactions(factory, pool, n_concurrent, args.threads)
+    rows.append((f"submit, {args.threads} writers, 1 entry per tx", f"{sequenced:,.0f} /s",
+                 f">= {APPEND_TARGET:,.0f} /s", status(sequenced >= APPEND_TARGET)))  # fmt: skip
+    rows.append(("  committed (sequenced: the line above)", f"{committed:,.0f} /s", "", ""))
+    n_loop = min(args.single, args.entries - n_single - n_concurrent)
+    print(f"[{label}] {n_loop:,} appends, a loop of append(), {args.batch:,} per transaction ...", flush=True)
+    looped = batched_transactions(factory, pool, n_loop, args.batch, args.progress, many=False)
+    rows.append((f"append() loop, {args.batch:,} per transaction", f"{looped:,.0f} /s",
+                 f">= {APPEND_TARGET:,.0f} /s", status(looped >= APPEND_TARGET)))  # fmt: skip
+    n_batched = args.entries - n_single - n_concurrent - n_loop
+    print(f"[{label}] {n_batched:,} appends, append_many of {args.batch:,} per transaction ...", flush=True)
+    batched = batched_transactions(factory, pool, n_batched, args.batch, args.progress, many=True)
+    rows.append((f"append_many, {args.batch:,} per transaction", f"{batched:,.0f} /s",
                  f">= {APPEND_TARGET:,.0f} /s", status(batched >= APPEND_TARGET)))  # fmt: skip
 
     with unit_of_work(factory) as s:
@@ -171,7 +304,7 @@ def status(ok: bool) -> str:
 
 def print_table(title: str, rows: list[tuple[str, str, str, str]]) -> None:
     print()
-    print(title)
+    print(f"{title} (load average now {' '.join(f'{x:.2f}' for x in os.getloadavg())})")
     print(f"  {'metric':<40} {'value':>14} {'target':>14}  status")
     for metric, value, target, state in rows:
         print(f"  {metric:<40} {value:>14} {target:>14}  {state}")
@@ -181,12 +314,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--entries", type=int, default=1_000_000, help="log size to build (default 1,000,000)")
     parser.add_argument("--single", type=int, default=20_000, help="of which appended one per transaction")
+    parser.add_argument("--concurrent", type=int, default=40_000, help="of which by concurrent writers")
+    parser.add_argument("--threads", type=int, default=8, help="concurrent writers, each its own transactions")
     parser.add_argument("--batch", type=int, default=1000, help="entries per transaction for the rest")
     parser.add_argument("--samples", type=int, default=1000, help="proofs timed per kind")
     parser.add_argument("--postgres", action="store_true", help="also run on PostgreSQL (a fresh schema in `test`)")
     parser.add_argument("--audit", action="store_true", help="also time a full audit of the stored log")
     parser.add_argument("--progress", action="store_true", help="print progress while appending")
     args = parser.parse_args()
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} CPUs)")
     if args.entries < 1_000_000:
         print(f"note: {args.entries:,} entries; the proof target is stated at 1,000,000")
 

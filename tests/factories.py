@@ -77,6 +77,7 @@ def dataset_payload(name: str, organization: str = "environment", **extra: Any) 
 
 
 def make_dataset(session: Session, name: str, *, actor: Actor = SYSTEM, **extra: Any) -> DatasetRead:
+    """A dataset made directly through the service: its distributions are not ingested (no settings)."""
     return datasets.create(
-        session=session, actor=actor, data=DatasetCreate.model_validate(dataset_payload(name, **extra))
+        session=session, actor=actor, settings=None, data=DatasetCreate.model_validate(dataset_payload(name, **extra))
     )

@@ -220,13 +220,44 @@ def test_demo_log_has_member_reads_and_a_signed_tree_head(demo: Demo) -> None:
         assert first["tree_size"] > 0  # signed at the end of build_demo
         entries = client.get("/api/v1/log/entries", params={"limit": 1000}).json()["entries"]
         types = {e["type"] for e in entries}
-        assert {"dataset.read", "dataset.access_rights_changed", "role.granted", "register.published"} <= types
+        assert {
+            "dataset.read",
+            "dataset.access_rights_changed",
+            "role.granted",
+            "register.published",
+            "moderation.decided",
+        } <= types
+        decisions = [e for e in entries if e["type"] == "moderation.decided"]
+        assert sorted(e["details"]["decision"] for e in decisions) == ["approved"] * 9 + ["rejected"]
+        assert all(len(e["subjects"]) == 1 and len(e["subjects"][0]) == 64 for e in decisions)  # the admin's pseudonym
+        assert all(e["objects"][0].startswith("initiative:") for e in decisions)
         member_reads = [e for e in entries if e["type"] == "dataset.read" and e["subjects"]]
         assert {e["details"]["channel"] for e in member_reads} == {"page", "api", "download"}
         assert {e["details"]["access_rights"] for e in member_reads} >= {"RESTRICTED", "NON_PUBLIC"}
         result = verify_url("http://127.0.0.1:8000", client=client)
         assert result.ok, result.summary()
         assert result.tree_size >= first["tree_size"]
+
+
+def test_a_second_run_changes_nothing(demo: Demo) -> None:
+    """Idempotent on SQLite too: nothing is created, no decision is taken again, the log does not grow."""
+    from sqlalchemy import func, select
+
+    from citycommons.initiatives.models import Initiative
+    from citycommons.ledger.models import LedgerEntry, LedgerTreeHead
+
+    def state() -> tuple[int, list[tuple[str, str]], int]:
+        with unit_of_work(demo.factory) as session:
+            log = session.scalar(select(func.count()).select_from(LedgerEntry)) or 0
+            heads = session.scalar(select(func.count()).select_from(LedgerTreeHead)) or 0
+            rows = session.execute(select(Initiative.name, Initiative.status).order_by(Initiative.name)).all()
+            return log, [(name, status) for name, status in rows], heads
+
+    before = state()
+    with unit_of_work(demo.factory) as session:
+        again = build_demo(session=session, settings=demo.settings)
+    assert not again.changed and again.existing["datasets"] == len(SPECS)
+    assert state() == before
 
 
 def test_demo_tables_load_and_answer_datastore_search(demo: Demo) -> None:

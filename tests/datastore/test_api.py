@@ -27,14 +27,6 @@ NON_MEMBERS = ["anonymous", "outsider", "other"]
 MEMBERS = ["member", "editor", "admin"]
 
 
-@pytest.fixture
-def tables(uow, settings: Settings) -> Iterator[Tables]:  # type: ignore[no-untyped-def]
-    with uow() as session:
-        built = build_tables(session, settings)
-    yield built
-    close_read_pools(from_settings(settings))
-
-
 def get(client: TestClient, tables: Tables, who: str, url: str, **kw: Any) -> Any:
     return client.get(url, headers=tables.auth(who), **kw)
 

@@ -204,3 +204,136 @@ def test_url_redirect_off_the_allowed_hosts_fails(client, world, settings, tmp_p
     }
     assert gone["status"] == "failed" and gone["error_fields"] == {"url": ["the server answered 404 File not found"]}
     assert not any((settings.data_dir / "tmp").iterdir())
+
+
+# --- dataset-level writes: distributions given inline with their dataset --------------------------------------
+
+
+def _job_of(client, rid: str, headers: dict[str, str]) -> dict | None:  # type: ignore[no-untyped-def]
+    jobs = client.get(f"/api/v1/distributions/{rid}/jobs", headers=headers).json()
+    return jobs[0] if jobs else None
+
+
+def test_ckan_package_create_and_update_with_resources_are_ingested(client, world, settings, tmp_path):
+    h = world.auth("editor")
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "small.csv").write_bytes(SMALL_CSV)
+    (served / "stations.csv").write_bytes(STATIONS.read_bytes())
+    with file_server(served) as base:
+        created = _ckan(client, "package_create", h, json={
+            "name": "inline", "title": "Inline", "owner_org": "environment", "license_id": "cc-by-4.0",
+            "resources": [{"name": "Small", "url": f"{base}/small.csv", "format": "CSV"},
+                          {"name": "Elsewhere", "url": "https://example.org/x.csv", "format": "CSV"}],
+        })  # fmt: skip
+        small, elsewhere = created["resources"]
+        assert small["datastore_active"] is False
+        first = _job_of(client, small["id"], h)
+        assert first is not None and _job_of(client, elsewhere["id"], h) is None  # example.org is not allowed
+        assert wait_for_job(client, first["id"], h)["status"] == "succeeded"
+        shown = _ckan(client, "package_show", {}, json={"id": "inline"})
+        assert [r["datastore_active"] for r in shown["resources"]] == [True, False]
+        rows = search(config=from_settings(settings), table_id=small["id"], sort="value desc").records
+        assert [r["district"] for r in rows] == ["Horta", "Sants", "Gracia"]
+
+        # package_patch (-> package_update): the unchanged resource is not ingested again, a new one is
+        resources = [*shown["resources"], {"name": "Stations", "url": f"{base}/stations.csv", "format": "CSV"}]
+        patched = _ckan(client, "package_patch", h, json={"id": "inline", "resources": resources})
+        assert _job_of(client, small["id"], h)["id"] == first["id"]  # type: ignore[index]
+        added = patched["resources"][2]
+        job = _job_of(client, added["id"], h)
+        assert job is not None and wait_for_job(client, job["id"], h)["result"]["rows"] == 55
+
+        # package_update pointing the first resource at another URL re-ingests it
+        resources = [{**patched["resources"][0], "url": f"{base}/stations.csv"}, *patched["resources"][1:]]
+        _ckan(client, "package_update", h, json={**shown, "resources": resources})
+        again = _job_of(client, small["id"], h)
+        assert again is not None and again["id"] != first["id"]
+        done = wait_for_job(client, again["id"], h)
+        assert done["version"] == 2 and done["result"]["rows"] == 55
+
+
+def test_native_dataset_post_and_put_ingest_their_distributions(client, world, settings, tmp_path):
+    h = world.auth("editor")
+    (tmp_path / "small.csv").write_bytes(SMALL_CSV)
+    with file_server(tmp_path) as base:
+        link = {"title": {"en": "Small"}, "url": f"{base}/small.csv", "format": "CSV"}
+        r = client.post("/api/v1/datasets", json=dataset_payload("native", distributions=[link]), headers=h)
+        assert r.status_code == 201, r.text
+        dist = r.json()["distributions"][0]
+        job = _job_of(client, dist["id"], h)
+        assert job is not None and wait_for_job(client, job["id"], h)["status"] == "succeeded"
+        assert client.get(f"/api/v1/distributions/{dist['id']}").json()["datastore_active"] is True
+        put = dataset_payload("native", distributions=[{"id": dist["id"], **link}, {**link, "title": {"en": "Two"}}])
+        r = client.put("/api/v1/datasets/native", json=put, headers=h)
+        assert r.status_code == 200, r.text
+        kept, added = r.json()["distributions"]
+        assert kept["id"] == dist["id"] and _job_of(client, kept["id"], h)["id"] == job["id"]  # type: ignore[index]
+        new_job = _job_of(client, added["id"], h)
+        assert new_job is not None and wait_for_job(client, new_job["id"], h)["status"] == "succeeded"
+
+
+def test_datastore_create_tables_are_never_ingested(client, world, settings):
+    """A table made by CKAN datastore_create has a URL on the portal itself (127.0.0.1 is an allowed host here)."""
+    _dataset(client, world)
+    h = world.auth("editor")
+    created = _ckan(client, "datastore_create", h, json={
+        "resource": {"package_id": "air", "name": "Counts", "format": "CSV"},
+        "fields": [{"id": "k", "type": "int"}], "records": [{"k": 1}, {"k": 2}],
+    })  # fmt: skip
+    rid = created["resource_id"]
+    resource = _ckan(client, "resource_show", {}, json={"id": rid})
+    assert resource["url_type"] == "datastore" and resource["datastore_active"] is True
+    assert resource["url"].startswith("http://127.0.0.1:8000/")
+    _ckan(client, "resource_patch", h, json={"id": rid, "name": "Counts, renamed", "format": "CSV"})
+    _ckan(client, "resource_patch", h, json={"id": rid, "url": f"{resource['url']}?limit=10"})  # a new URL
+    _ckan(client, "package_patch", h, json={"id": "air", "title": "Air, renamed"})
+    assert _job_of(client, rid, h) is None
+    r = client.post(f"/api/v1/distributions/{rid}/ingest", headers=h)
+    assert r.status_code == 422 and "nothing to ingest" in r.json()["error"]["message"]
+    assert _ckan(client, "datastore_search", {}, json={"resource_id": rid})["total"] == 2
+
+
+# --- the web resource form follows the ingest it started ------------------------------------------------------
+
+
+def test_web_resource_form_redirects_to_the_ingest_status_when_one_was_scheduled(client, world, settings):
+    _dataset(client, world)
+    sign_in(client, "editor")
+    token = csrf_of(client.get("/dataset/air/resource/new").text)
+    r = client.post(
+        "/dataset/air/resource/new",
+        data={"csrf_token": token, "title_en": "Stations", "format": ""},
+        files={"upload": ("stations.csv", STATIONS.read_bytes(), "text/csv")},
+        follow_redirects=False,
+    )
+    dist = client.get("/api/v1/datasets/air").json()["distributions"][0]
+    assert r.status_code == 303 and r.headers["location"] == f"/dataset/air/resource/{dist['id']}/ingest"
+    job = client.get(f"/api/v1/distributions/{dist['id']}/jobs").json()[0]
+    assert wait_for_job(client, job["id"])["status"] == "succeeded"
+    assert "The resource was added." in client.get(r.headers["location"], params={"lang": "en"}).text
+
+    # a PDF is not ingested: back to the dataset page, as before
+    r = client.post(
+        "/dataset/air/resource/new",
+        data={"csrf_token": token, "title_en": "Report", "format": ""},
+        files={"upload": ("report.pdf", b"%PDF-1.4 not a table", "application/pdf")},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/dataset/air#resources"
+
+    # editing: a metadata-only change goes back to the dataset, a new file to its ingest
+    edit = f"/dataset/air/resource/{dist['id']}/edit"
+    token = csrf_of(client.get(edit).text)
+    r = client.post(edit, data={"csrf_token": token, "title_en": "Stations 2024", "format": "CSV"},
+                    follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303 and r.headers["location"] == "/dataset/air#resources"
+    r = client.post(
+        edit,
+        data={"csrf_token": token, "title_en": "Stations 2025", "format": "CSV"},
+        files={"upload": ("small.csv", SMALL_CSV, "text/csv")},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == f"/dataset/air/resource/{dist['id']}/ingest"
+    newest = client.get(f"/api/v1/distributions/{dist['id']}/jobs").json()[0]
+    assert newest["id"] != job["id"] and wait_for_job(client, newest["id"])["version"] == 2

@@ -6,6 +6,7 @@ with its interpreter, no eval). Screenshots go to ``test-artifacts/``."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -53,16 +54,25 @@ def portal(live_server: Any) -> dict[str, Any]:
     return bases
 
 
-@pytest.fixture
-def tab(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB", accept_downloads=True)
+@contextmanager
+def watched_page(browser: Any, locale: str, **options: Any) -> Iterator[Any]:
+    """A page in a new 1280×900 browser context; console errors and page errors collect in ``page.problems``."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale, **options)
     page = context.new_page()
     problems: list[str] = []
     page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
     page.problems = problems
-    yield page
-    context.close()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def tab(browser: Any) -> Iterator[Any]:
+    with watched_page(browser, "en-GB", accept_downloads=True) as page:
+        yield page
 
 
 def shot(page: Any, name: str) -> None:
@@ -160,24 +170,19 @@ def test_preview_sort_chart_and_map(portal: dict[str, Any], tab: Any, tmp_path: 
 
 
 def test_catalan_pages_and_dictionary(portal: dict[str, Any], browser: Any) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ca-ES")
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    page.goto(f"{portal['districts']}/data")
-    assert page.locator("html").get_attribute("lang") == "ca"
-    assert "Files 1–10 de 10" in page.locator("#rows-title").inner_text()
-    assert page.locator("th", has_text="geometry").locator(".col-type").inner_text() == "geometria"
-    shot(page, "preview-ca")
-    page.goto(f"{portal['districts']}/dictionary")
-    assert page.locator("h2#dict-title").inner_text() == "Diccionari de dades"
-    shot(page, "dictionary-ca")
-    page.goto(f"{portal['districts']}/chart?x=NOM&agg=max&y=AREA")
-    page.wait_for_selector("#chart[data-rendered='true']")
-    shot(page, "chart-ca")
-    assert problems == []
-    context.close()
+    with watched_page(browser, "ca-ES") as page:
+        page.goto(f"{portal['districts']}/data")
+        assert page.locator("html").get_attribute("lang") == "ca"
+        assert "Files 1–10 de 10" in page.locator("#rows-title").inner_text()
+        assert page.locator("th", has_text="geometry").locator(".col-type").inner_text() == "geometria"
+        shot(page, "preview-ca")
+        page.goto(f"{portal['districts']}/dictionary")
+        assert page.locator("h2#dict-title").inner_text() == "Diccionari de dades"
+        shot(page, "dictionary-ca")
+        page.goto(f"{portal['districts']}/chart?x=NOM&agg=max&y=AREA")
+        page.wait_for_selector("#chart[data-rendered='true']")
+        shot(page, "chart-ca")
+        assert page.problems == []
 
 
 def test_pages_without_javascript(portal: dict[str, Any], browser: Any) -> None:

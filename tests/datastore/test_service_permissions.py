@@ -20,7 +20,6 @@ from citycommons.actor import ANONYMOUS, SYSTEM, Actor
 from citycommons.catalog import distributions, organizations
 from citycommons.datastore import DatastoreConfig, ingest_file, service
 from citycommons.datastore.config import from_settings
-from citycommons.datastore.facade import close_read_pools
 from citycommons.datastore.query import parse_request
 from citycommons.errors import Forbidden, Invalid, NotFound
 from citycommons.ledger.models import LedgerEntry
@@ -101,14 +100,6 @@ def build_tables(session: Session, settings: Settings) -> Tables:
         "other": world.member_b_token, "outsider": world.outsider_token,
     }  # fmt: skip
     return Tables(open_id, restricted, private, geo, deleted, no_table, tokens)
-
-
-@pytest.fixture
-def tables(uow, settings: Settings) -> Any:  # type: ignore[no-untyped-def]
-    with uow() as session:
-        built = build_tables(session, settings)
-    yield built
-    close_read_pools(from_settings(settings))
 
 
 def actor(db: Session, tables: Tables, who: str) -> Actor:

@@ -1,5 +1,6 @@
 """What the platform logs through ledger.record, end to end through its front doors: reads of non-open datasets (native
-API, CKAN package_show, the dataset page, file downloads), access-rights changes and role grants (API and CLI)."""
+API, CKAN package_show and resource_show, the dataset page, file downloads; not listings), access-rights changes and
+role grants (API and CLI)."""
 
 from __future__ import annotations
 
@@ -184,3 +185,48 @@ def test_dcat_exports_of_non_open_datasets_are_logged(client, world, restricted,
     assert client.get("/dataset/open-air.jsonld", headers=h).status_code == 200  # open: not logged
     reads = entries(sessionmaker, "dataset.read")
     assert [e["details"]["channel"] for e in reads] == ["export", "export"]
+
+
+def test_resource_metadata_reads_of_non_open_datasets_are_logged(client, world, restricted, sessionmaker, settings):
+    h = world.auth("editor")
+    rid = restricted["id"]
+    assert client.get("/api/3/action/resource_show", params={"id": rid}, headers=h).status_code == 200
+    assert client.get(f"/api/v1/distributions/{rid}", headers=h).status_code == 200
+    assert client.get("/api/3/action/resource_show", params={"id": rid}).status_code == 200  # metadata is public
+    reads = entries(sessionmaker, "dataset.read")
+    assert [e["details"]["channel"] for e in reads] == ["api", "api", "api"]
+    editor = pseudonym(settings.pseudonym_key, world.editor_id)
+    assert [e["subjects"] for e in reads] == [[editor], [editor], []]  # the anonymous read: no subject
+    for entry in reads:
+        assert entry["objects"] == [
+            f"dataset:{restricted['dataset_id']}",
+            f"organization:{world.org_a}",
+            f"distribution:{rid}",
+        ]
+        assert entry["details"]["access_rights"] == "RESTRICTED"
+
+
+def test_resource_reads_of_open_datasets_and_refused_ones_are_not_logged(client, world, sessionmaker):
+    h = world.auth("editor")
+    client.post("/api/v1/datasets", json=dataset_payload("air-open"), headers=h)
+    client.post("/api/v1/datasets", json=dataset_payload("hidden", private=True), headers=h)
+    open_rid = client.get("/api/v1/datasets/air-open").json()["distributions"][0]["id"]
+    hidden_rid = client.get("/api/v1/datasets/hidden", headers=h).json()["distributions"][0]["id"]
+    (own_read,) = entries(sessionmaker, "dataset.read")  # the editor's read of the private dataset just above
+    assert client.get("/api/3/action/resource_show", params={"id": open_rid}).status_code == 200
+    assert client.get(f"/api/v1/distributions/{open_rid}", headers=h).status_code == 200
+    for who in (None, "outsider", "member_b"):  # the private dataset's resources do not exist for them
+        headers = world.auth(who) if who else {}
+        assert client.get("/api/3/action/resource_show", params={"id": hidden_rid}, headers=headers).status_code == 404
+        assert client.get(f"/api/v1/distributions/{hidden_rid}", headers=headers).status_code == 404
+    assert entries(sessionmaker, "dataset.read") == [own_read]
+
+
+def test_listings_that_include_private_datasets_are_not_logged(client, world, sessionmaker):
+    h = world.auth("editor")
+    client.post("/api/v1/datasets", json=dataset_payload("hidden", private=True), headers=h)
+    r = client.get("/api/3/action/package_search", params={"include_private": "true"}, headers=h)
+    assert [p["name"] for p in r.json()["result"]["results"]] == ["hidden"]
+    assert "hidden" in client.get("/api/v1/datasets", headers=h).text
+    assert "/dataset/hidden" in client.get("/dataset", params={"lang": "en"}, headers=h).text
+    assert entries(sessionmaker, "dataset.read") == []

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,8 @@ from sqlalchemy import inspect, text
 from citycommons.db.engine import make_engine, make_sessionmaker, unit_of_work
 from citycommons.db.migrate import current_revision, upgrade
 from citycommons.errors import Invalid, NotFound
-from citycommons.ledger import merkle, service
+from citycommons.ledger import jobs, merkle, service
+from citycommons.ledger.canonical import entry_bytes
 from citycommons.ledger.keys import generate_signer
 from citycommons.ledger.schemas import EventType, LedgerEvent
 from tests.conftest import _settings
@@ -284,3 +286,121 @@ def test_killed_writer_leaves_whole_transactions(tmp_path) -> None:  # type: ign
     # Usually size == committed; a loaded machine may let a batch or two commit before the signal lands.
     assert size >= committed and size % batch == 0, (size, committed)
     assert result.ok and result.tree_size == size, result.summary()
+
+
+def _queued(uow) -> int:  # type: ignore[no-untyped-def]
+    with uow() as s:
+        return int(s.execute(text("SELECT count(*) FROM ledger_queue")).scalar_one())
+
+
+def _drained(uow, within: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+    """The queue empties by itself (the sequencer thread), without a reader catching up."""
+    deadline = time.monotonic() + within
+    while _queued(uow):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_submitted_events_are_logged_iff_their_transaction_commits(engine_kind, uow, signer) -> None:  # type: ignore[no-untyped-def]
+    """``submit`` (what request handlers call): queued without the lock on PostgreSQL, sequenced once the
+    transaction commits; never logged when it rolls back, whole or to a savepoint."""
+    with uow() as s:
+        service.submit(session=s, event=event(0))
+        service.submit(session=s, event=event(1))
+    assert _drained(uow)  # sequenced after the commit by the process's sequencer thread
+    with pytest.raises(RuntimeError, match="crash"), uow() as s:
+        service.submit(session=s, event=event(2))
+        raise RuntimeError("crash before commit")
+    with uow() as s:
+        nested = s.begin_nested()
+        service.submit(session=s, event=event(3))
+        nested.rollback()
+        service.submit(session=s, event=event(4))
+    with uow() as s:
+        entries = service.list_entries(session=s).entries
+        service.sign_tree_head(session=s, signer=signer)
+    assert [(e.index, e.details["n"]) for e in entries] == [(0, 0), (1, 1), (2, 4)]
+    for e in entries:  # byte for byte what append writes: the canonical entry with its index, RFC 9162 leaf hash
+        stamp = int(e.entry.split('"timestamp":')[1].split(",")[0])
+        data = entry_bytes(index=e.index, type=e.type, timestamp_ms=stamp, subjects=e.subjects, objects=e.objects,
+                           purpose=e.purpose, details=e.details)  # fmt: skip
+        assert e.entry.encode() == data and bytes.fromhex(e.leaf_hash) == merkle.leaf_hash(data)
+    with uow() as s:
+        result = service.audit(session=s, public_key=signer.public_key)
+    assert result.ok and result.tree_size == 3, result.summary()
+
+
+def test_a_queued_event_left_by_a_dead_process_is_sequenced_by_the_next_reader(
+    engine_kind, uow, sessionmaker, signer
+) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL: the process dies between its commit and sequencing. The committed event waits in the queue and
+    is sequenced, in order, by the next reader of the log, the tree-head job or the next append."""
+    if engine_kind != "postgres":
+        pytest.skip("on SQLite submit appends in the caller's transaction: there is no queue")
+    for n in range(3):
+        with uow() as s:
+            service.submit(session=s, event=event(n))
+            s.info.pop(service._INTEGRATE)  # as if killed right after COMMIT
+    assert _queued(uow) == 3
+    with uow() as s:
+        assert service.pending(session=s) and jobs.needs_head(session=s)
+    with uow() as s:
+        assert [e.details["n"] for e in service.list_entries(session=s).entries] == [0, 1, 2]
+    assert _queued(uow) == 0
+    with uow() as s:
+        service.submit(session=s, event=event(3))
+        s.info.pop(service._INTEGRATE)
+    assert jobs.sign_job(sessionmaker, signer) is not None  # the tree-head job sequences it before signing
+    with uow() as s:
+        assert service.current_size(session=s) == 4 and not service.pending(session=s)
+        result = service.audit(session=s, public_key=signer.public_key)
+    assert result.ok and result.tree_size == 4, result.summary()
+
+
+def test_concurrent_submits_and_appends_are_gapless(engine_kind, settings, uow, signer) -> None:  # type: ignore[no-untyped-def]
+    """Eight request-like writers (one submit per transaction, a few rolled back) and an importer (append_many):
+    every committed event is in the log exactly once, indices have no gaps, nothing is left queued."""
+    engine = make_engine(settings)
+    factory = make_sessionmaker(engine)
+    errors: list[BaseException] = []
+
+    def writer(worker: int) -> None:
+        try:
+            for n in range(25):
+                try:
+                    with unit_of_work(factory) as s:
+                        service.submit(session=s, event=event(worker * 1000 + n))
+                        if n % 10 == 9:
+                            raise LookupError("the request failed")
+                except LookupError:
+                    pass
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    def importer() -> None:
+        try:
+            for batch in range(5):
+                with unit_of_work(factory) as s:
+                    service.append_many(session=s, events=[event(9000 + batch * 10 + k) for k in range(10)])
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(8)]
+    threads.append(threading.Thread(target=importer))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert _drained(uow)
+    with unit_of_work(factory) as s:
+        entries = service.list_entries(session=s, limit=1000).entries
+        service.sign_tree_head(session=s, signer=signer)
+        result = service.audit(session=s, public_key=signer.public_key)
+    engine.dispose()
+    expected = {w * 1000 + n for w in range(8) for n in range(25) if n % 10 != 9} | set(range(9000, 9050))
+    assert sorted(e.details["n"] for e in entries) == sorted(expected)
+    assert [e.index for e in entries] == list(range(len(expected)))
+    assert result.ok and result.tree_size == len(expected), result.summary()

@@ -269,7 +269,7 @@ def test_demo_seed_is_idempotent(uow, world):
     from citycommons.catalog.schemas import OrganizationCreate
 
     with uow() as s:
-        for name in ("mobilitat", "hisenda", "medi-ambient", "salut", "urbanisme"):
+        for name in ("mobilitat", "hisenda", "medi-ambient", "salut", "urbanisme", "participacio"):
             orgs.create(session=s, actor=SYSTEM, data=OrganizationCreate(name=name, title={"ca": name}))
         catalog_factories.make_dataset(s, "estacions-bicing", organization="mobilitat")
     with uow() as s:
@@ -283,7 +283,7 @@ def test_demo_seed_is_idempotent(uow, world):
             actor=SYSTEM,
             query=AlgorithmQuery(record_state=["draft", "in_review", "published", "withdrawn"], limit=100),
         )
-    assert states.count == 6
+    assert states.count == 7
     assert {r.record_state for r in states.results} == {"draft", "in_review", "published", "withdrawn"}
     bicing = next(r for r in states.results if r.slug == "prediccio-ocupacio-bicing")
     assert [d.dataset_name for d in bicing.datasets] == ["estacions-bicing", "estacions-bicing"]

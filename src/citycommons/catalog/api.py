@@ -100,12 +100,12 @@ def search_datasets(
         facet_fields=list(FACET_FIELDS) if facets else [],
         lang=lang,
     )
-    return search.search(session=session, actor=actor, query=query)
+    return search.search(session=session, actor=actor, query=query)  # a listing: not logged (see ledger.record)
 
 
 @router.post("/datasets", response_model=DatasetRead, status_code=status.HTTP_201_CREATED, responses=ERRORS)
-def create_dataset(session: SessionDep, actor: ActorDep, data: DatasetCreate) -> DatasetRead:
-    return service.create(session=session, actor=actor, data=data)
+def create_dataset(session: SessionDep, actor: ActorDep, settings: SettingsDep, data: DatasetCreate) -> DatasetRead:
+    return service.create(session=session, actor=actor, settings=settings, data=data)
 
 
 @router.get("/datasets/{id_or_name}", response_model=DatasetRead, responses=ERRORS)
@@ -117,8 +117,10 @@ def get_dataset(session: SessionDep, actor: ActorDep, settings: SettingsDep, id_
 
 
 @router.put("/datasets/{id_or_name}", response_model=DatasetRead, responses=ERRORS)
-def update_dataset(session: SessionDep, actor: ActorDep, id_or_name: str, data: DatasetUpdate) -> DatasetRead:
-    return service.update(session=session, actor=actor, id_or_name=id_or_name, data=data)
+def update_dataset(
+    session: SessionDep, actor: ActorDep, settings: SettingsDep, id_or_name: str, data: DatasetUpdate
+) -> DatasetRead:
+    return service.update(session=session, actor=actor, settings=settings, id_or_name=id_or_name, data=data)
 
 
 @router.patch("/datasets/{id_or_name}", response_model=DatasetRead, responses=ERRORS)
@@ -182,8 +184,13 @@ def upload_distribution(
 
 
 @router.get("/distributions/{distribution_id}", response_model=DistributionRead, responses=ERRORS)
-def get_distribution(session: SessionDep, actor: ActorDep, distribution_id: str) -> DistributionRead:
-    return distributions.get(session=session, actor=actor, distribution_id=distribution_id)
+def get_distribution(
+    session: SessionDep, actor: ActorDep, settings: SettingsDep, distribution_id: str
+) -> DistributionRead:
+    read = distributions.get(session=session, actor=actor, distribution_id=distribution_id)
+    ledger_record.resource_read(session=session, actor=actor, key=settings.pseudonym_key, dataset_id=read.dataset_id,
+                                distribution_id=read.id, channel="api")  # fmt: skip
+    return read
 
 
 @router.patch("/distributions/{distribution_id}", response_model=DistributionRead, responses=ERRORS)

@@ -76,7 +76,10 @@ def create(
     dataset: str,
     data: DistributionCreate,
     upload: Upload | None = None,
+    ingest: bool = True,
 ) -> DistributionRead:
+    """A new distribution: a link or an uploaded file, ingested into the datastore when tabular (``ingest=False``:
+    never, for a table whose rows are written through the API, CKAN ``datastore_create``)."""
     ds = editable_dataset(session, actor, dataset)
     if upload is None and not data.url and not data.access_url:
         raise invalid("url", "Give a URL or upload a file")
@@ -95,7 +98,9 @@ def create(
     session.add(dist)
     session.flush()
     save_changes(session, actor, ds, before)
-    job = datastore_jobs.schedule_ingest(session=session, actor=actor, settings=settings, distribution=dist)
+    job = None
+    if ingest:
+        job = datastore_jobs.schedule_ingest(session=session, actor=actor, settings=settings, distribution=dist)
     return distribution_read(dist).model_copy(update={"ingest": job})
 
 
@@ -147,7 +152,8 @@ def delete(*, session: Session, actor: Actor, distribution_id: str) -> None:
     if not permissions.can_edit_dataset(actor, organization_id=ds.organization_id):
         raise Forbidden("You may not edit this dataset")
     before = snapshot(dataset_read(ds))
-    dist.state = "deleted"
+    dist.state = "deleted"  # for good (nothing restores a distribution): its datastore table goes too
+    datastore_jobs.schedule_drop(session=session, actor=actor, distribution=dist)
     session.flush()
     save_changes(session, actor, ds, before)
 

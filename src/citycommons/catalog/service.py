@@ -1,4 +1,10 @@
-"""Datasets: get, list, create, update, patch, delete, restore, history. Services never commit."""
+"""Datasets: get, list, create, update, patch, delete, restore, history. Services never commit.
+
+Distributions given inline (create, update) are ingested into the datastore like those of
+``distributions.create``/``patch`` when the caller passes the deployment's ``settings`` (front doors do; ``None``:
+nothing is ingested, e.g. fixtures). Deleting a dataset keeps its datastore tables, hidden with it until it is
+restored; a distribution removed by an update is deleted for good and its table dropped.
+"""
 
 from __future__ import annotations
 
@@ -24,9 +30,11 @@ from citycommons.catalog.schemas import (
     DistributionFields,
 )
 from citycommons.catalog.search_index import index_dataset
-from citycommons.db.base import utcnow
+from citycommons.datastore import jobs as datastore_jobs
+from citycommons.db.base import new_id, utcnow
 from citycommons.errors import Conflict, Forbidden, Invalid, NotFound
 from citycommons.ledger import record as ledger_record
+from citycommons.settings import Settings
 
 SCALAR_FIELDS = (
     "title",
@@ -240,7 +248,7 @@ def _touch(session: Session, ds: Dataset) -> None:
     index_dataset(session, ds)
 
 
-def create(*, session: Session, actor: Actor, data: DatasetCreate) -> DatasetRead:
+def create(*, session: Session, actor: Actor, settings: Settings | None, data: DatasetCreate) -> DatasetRead:
     _check_vocabularies(data)
     org = _writable_org(session, actor, data.organization)
     if session.scalar(select(func.count()).select_from(Dataset).where(Dataset.name == data.name)):
@@ -260,6 +268,8 @@ def create(*, session: Session, actor: Actor, data: DatasetCreate) -> DatasetRea
     session.flush()
     _add_distributions(session, ds, list(data.distributions))
     _touch(session, ds)
+    if settings is not None:
+        datastore_jobs.schedule_new(session=session, actor=actor, settings=settings, distributions=ds.distributions)
     read = dataset_read(ds)
     record_activity(session, actor=actor, dataset=ds, activity_type="new package", before=None, after=read)
     if not ledger_record.is_open(ds):  # born private or restricted: the transparency log records its access rights
@@ -308,7 +318,9 @@ def _move(session: Session, actor: Actor, ds: Dataset, organization: str | None)
         ds.organization_id = org.id
 
 
-def update(*, session: Session, actor: Actor, id_or_name: str, data: DatasetUpdate) -> DatasetRead:
+def update(
+    *, session: Session, actor: Actor, settings: Settings | None, id_or_name: str, data: DatasetUpdate
+) -> DatasetRead:
     ds = editable_dataset(session, actor, id_or_name)
     _check_vocabularies(data)
     before, rights = snapshot(dataset_read(ds)), _access_rights(ds)
@@ -317,20 +329,30 @@ def update(*, session: Session, actor: Actor, id_or_name: str, data: DatasetUpda
     # a full update: every field is given, so what the caller omitted returns to its default
     _apply(session, ds, data.model_dump(exclude={"distributions", "organization", "name"}))
     if data.distributions is not None:
-        _replace_distributions(session, ds, data.distributions)
+        _replace_distributions(session, actor, settings, ds, data.distributions)
     _log_access_rights(session, actor, ds, rights)
     return save_changes(session, actor, ds, before)
 
 
-def _replace_distributions(session: Session, ds: Dataset, items: list[Any]) -> None:
+def _replace_distributions(
+    session: Session, actor: Actor, settings: Settings | None, ds: Dataset, items: list[Any]
+) -> None:
+    """The distributions become ``items`` (matched by id); the others are deleted and their tables dropped.
+    New ones, and those whose file or URL changed, are ingested (when ``settings`` is given)."""
     existing = {d.id: d for d in ds.distributions}
     keep: set[str] = set()
+    before_ingest = {
+        d.id: datastore_jobs.ingest_params(settings=settings, distribution=d) if settings is not None else None
+        for d in existing.values()
+    }
+    added: list[Distribution] = []
     for position, item in enumerate(items):
         values = check_distribution_fields(item, field_prefix=f"distributions.{position}.")
         values.pop("id", None)
         row = existing.get(item.id) if item.id else None
         if row is None:
-            session.add(Distribution(dataset_id=ds.id, position=position, **values))
+            added.append(Distribution(id=new_id(), dataset_id=ds.id, position=position, **values))
+            session.add(added[-1])
             continue
         keep.add(row.id)
         for key, value in values.items():
@@ -342,6 +364,15 @@ def _replace_distributions(session: Session, ds: Dataset, items: list[Any]) -> N
     for dist_id, row in existing.items():
         if dist_id not in keep:
             row.state = "deleted"
+            datastore_jobs.schedule_drop(session=session, actor=actor, distribution=row)
+    if settings is None:
+        return
+    session.flush()
+    for dist_id in keep:
+        datastore_jobs.schedule_if_changed(session=session, actor=actor, settings=settings,
+                                           distribution=existing[dist_id], before=before_ingest[dist_id],
+                                           uploaded=False)  # fmt: skip
+    datastore_jobs.schedule_new(session=session, actor=actor, settings=settings, distributions=added)
 
 
 def patch(*, session: Session, actor: Actor, id_or_name: str, data: DatasetPatch) -> DatasetRead:

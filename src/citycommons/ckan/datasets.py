@@ -98,7 +98,8 @@ def package_create(call: Call, data: DataDict) -> DataDict:
     """Create a dataset from a CKAN package dict (``name``, ``title``, ``owner_org``, ``notes``, ``tags``,
     ``groups``, ``extras``, ``resources``...) and return it as package_show does."""
     fields = _dataset_fields(call, data, None)
-    created = service.create(session=call.session, actor=call.actor, data=validate(DatasetCreate, fields))
+    create = validate(DatasetCreate, fields)
+    created = service.create(session=call.session, actor=call.actor, settings=call.settings, data=create)
     return call.dicts.package(created)
 
 
@@ -113,7 +114,9 @@ def package_update(call: Call, data: DataDict) -> DataDict:
 def _update(call: Call, data: DataDict, current: DatasetRead) -> DataDict:
     fields = _dataset_fields(call, data, current)
     update = validate(DatasetUpdate, fields)
-    updated = service.update(session=call.session, actor=call.actor, id_or_name=current.id, data=update)
+    updated = service.update(
+        session=call.session, actor=call.actor, settings=call.settings, id_or_name=current.id, data=update
+    )
     return call.dicts.package(updated)
 
 
@@ -148,6 +151,8 @@ def _upload(data: DataDict) -> Upload | None:
 def resource_show(call: Call, data: DataDict) -> DataDict:
     """Return the metadata of a resource (``id``)."""
     read = distributions.get(session=call.session, actor=call.actor, distribution_id=require(data, "id"))
+    ledger_record.resource_read(session=call.session, actor=call.actor, key=call.settings.pseudonym_key,
+                                dataset_id=read.dataset_id, distribution_id=read.id, channel="api")  # fmt: skip
     return call.dicts.resource(read)
 
 

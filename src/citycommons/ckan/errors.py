@@ -4,6 +4,7 @@
     403 {"__type": "Authorization Error", "message": "Access denied: ..."}
     404 {"__type": "Not Found Error", "message": "Not found: ..."}
     400 {"__type": "Search Query Error", "message": "Search Query is invalid: ('...',)"}
+    503 {"__type": "Service Unavailable", "message": "Service unavailable: ..."}  (a backing service is down)
 
 Clients such as ckanapi pick the exception to raise from ``__type``.
 """
@@ -21,6 +22,7 @@ from citycommons.errors import (
     NotAuthenticated,
     NotFound,
     TooLarge,
+    Unavailable,
 )
 
 # our field name -> CKAN's, for validation errors raised by the services
@@ -79,6 +81,8 @@ def error_body(exc: CityCommonsError) -> tuple[int, Any]:
         return 409, {**fields, "__type": "Validation Error"}
     if 400 <= exc.status < 500:  # e.g. 405 or 429, raised before an action ran
         return exc.status, {"__type": "Bad Request", "message": exc.message}
+    if isinstance(exc, Unavailable):  # e.g. the datastore's object storage: a retryable outage, not a crash
+        return 503, {"__type": "Service Unavailable", "message": f"Service unavailable: {exc.message}"}
     return 500, {"__type": "Internal Server Error", "message": "Internal Server Error"}
 
 

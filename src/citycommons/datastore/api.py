@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import itertools
 import json
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Body, Path, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field, model_validator
 
 from citycommons.datastore import exports, service
@@ -38,7 +39,11 @@ EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
     },
 }
 MAX_OFFSET = 10**12
+MAX_VERSION = 1_000_000
+SQL_DESCRIPTION = "One SELECT; table name = resource id"
 ResourceId = Annotated[str, Path(min_length=1, max_length=80, description="The resource (distribution) id")]
+Sql = Annotated[str, Query(min_length=1, max_length=20_000, description=SQL_DESCRIPTION)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 class PageLinks(BaseModel):
@@ -74,7 +79,7 @@ class QueryBody(SearchRequest):
 
 
 class SqlQuery(BaseModel):
-    sql: str = Field(min_length=1, max_length=20_000, description="One SELECT; table name = resource id")
+    sql: str = Field(min_length=1, max_length=20_000, description=SQL_DESCRIPTION)
 
 
 # --- request parsing -------------------------------------------------------------------------------------------------
@@ -89,61 +94,6 @@ def _json_param(name: str, raw: str | None) -> Any:
         raise invalid(name, "is not valid JSON") from None
 
 
-def _search_request(
-    request: Request,
-    *,
-    version: int | None,
-    q: str | None,
-    fields: str | None,
-    sort: str | None,
-    limit: int,
-    offset: int,
-    cursor: str | None,
-    include_total: bool,
-    distinct: bool,
-    group_by: str | None,
-    aggregates: str | None,
-    time_bucket_field: str | None,
-    time_bucket_unit: str | None,
-    filters: str | None,
-) -> SearchRequest:
-    """A ``SearchRequest`` from the query string, ``f.<column>=value`` shorthands included (repeated: IN)."""
-    parsed = _json_param("filters", filters) or {}
-    if not isinstance(parsed, dict | list):
-        raise invalid("filters", 'give a JSON object such as {"district": "Gràcia", "value": {"gte": 3}}')
-    shorthand: dict[str, Any] = {}
-    for key in {k for k in request.query_params if k.startswith("f.")}:
-        values = request.query_params.getlist(key)
-        name = key[2:]
-        if not name:
-            raise invalid("filters", "`f.` needs a column name: f.<column>=value")
-        shorthand[name] = values[0] if len(values) == 1 else values
-    if shorthand:
-        if isinstance(parsed, list):
-            parsed = parsed + [{"field": k, "op": "in" if isinstance(v, list) else "eq", "value": v}
-                               for k, v in shorthand.items()]  # fmt: skip
-        else:
-            clash = sorted(set(parsed) & set(shorthand))
-            if clash:
-                raise invalid("filters", f"`{clash[0]}` is filtered twice (in filters and as f.{clash[0]})")
-            parsed = {**parsed, **shorthand}
-    query: Any = q
-    if q and q.lstrip().startswith("{"):
-        query = _json_param("q", q)
-    bucket = None
-    if time_bucket_field or time_bucket_unit:
-        if not (time_bucket_field and time_bucket_unit):
-            raise invalid("time_bucket", "give both time_bucket_field and time_bucket_unit")
-        bucket = {"field": time_bucket_field, "unit": time_bucket_unit}
-    return parse_request(
-        {
-            "version": version, "filters": parsed, "q": query, "fields": fields, "sort": sort, "limit": limit,
-            "offset": offset, "cursor": cursor, "include_total": include_total, "distinct": distinct,
-            "group_by": group_by, "aggregates": aggregates, "time_bucket": bucket,
-        }
-    )  # fmt: skip
-
-
 def _links(request: Request, result: QueryResult) -> PageLinks:
     url = str(request.url)
     base = str(request.url.remove_query_params(["cursor", "offset"]))
@@ -155,8 +105,8 @@ def _links(request: Request, result: QueryResult) -> PageLinks:
     return PageLinks(self=url, next=next_url, next_offset=next_offset)
 
 
-# Query parameters shared by /rows and /export.
-Version = Annotated[int | None, Query(ge=1, le=1_000_000, description="A version number; default: the latest")]
+# Query parameters of /rows and /export (``Version`` also of the table and its schema).
+Version = Annotated[int | None, Query(ge=1, le=MAX_VERSION, description="A version number; default: the latest")]
 Q = Annotated[str | None, Query(max_length=1000, description="Words to find in text columns, or a JSON object")]
 Fields = Annotated[str | None, Query(max_length=10_000, description="Columns to return, comma-separated")]
 Sort = Annotated[str | None, Query(max_length=10_000, description='"a desc, b"')]
@@ -168,6 +118,90 @@ GroupBy = Annotated[str | None, Query(max_length=10_000, description="Group-by c
 Aggregates = Annotated[str | None, Query(max_length=10_000, description='"count,avg:value,p90:value"')]
 BucketField = Annotated[str | None, Query(max_length=1000, description="A date or datetime column to bucket")]
 BucketUnit = Annotated[Literal["hour", "day", "week", "month", "year"] | None, Query()]
+
+
+@dataclass
+class SearchQuery:
+    """The query string shared by ``/rows`` and ``/export.{fmt}``, as a FastAPI dependency, in the order the OpenAPI
+    document lists it. The paging parameters in the middle are each route's own (``RowsQuery``, ``ExportQuery``
+    declare them in place): here they are fixed, not read from the query string."""
+
+    version: Version = None
+    q: Q = None
+    fields: Fields = None
+    sort: Sort = None
+    limit: int | None = field(default=None, init=False)
+    offset: int = field(default=0, init=False)
+    cursor: str | None = field(default=None, init=False)
+    include_total: bool = field(default=False, init=False)
+    distinct: bool = False
+    group_by: GroupBy = None
+    aggregates: Aggregates = None
+    time_bucket_field: BucketField = None
+    time_bucket_unit: BucketUnit = None
+    filters: Filters = None
+
+    def page_size(self) -> int:
+        """Rows in the answer: none here (an export streams every row; its ``limit`` caps the stream)."""
+        return 0
+
+    def search_request(self, request: Request) -> SearchRequest:
+        """A ``SearchRequest``, ``f.<column>=value`` shorthands of the query string included (repeated: IN)."""
+        parsed = _json_param("filters", self.filters) or {}
+        if not isinstance(parsed, dict | list):
+            raise invalid("filters", 'give a JSON object such as {"district": "Gràcia", "value": {"gte": 3}}')
+        shorthand: dict[str, Any] = {}
+        for key in {k for k in request.query_params if k.startswith("f.")}:
+            values = request.query_params.getlist(key)
+            name = key[2:]
+            if not name:
+                raise invalid("filters", "`f.` needs a column name: f.<column>=value")
+            shorthand[name] = values[0] if len(values) == 1 else values
+        if shorthand:
+            if isinstance(parsed, list):
+                parsed = parsed + [{"field": k, "op": "in" if isinstance(v, list) else "eq", "value": v}
+                                   for k, v in shorthand.items()]  # fmt: skip
+            else:
+                clash = sorted(set(parsed) & set(shorthand))
+                if clash:
+                    raise invalid("filters", f"`{clash[0]}` is filtered twice (in filters and as f.{clash[0]})")
+                parsed = {**parsed, **shorthand}
+        query: Any = self.q
+        if self.q and self.q.lstrip().startswith("{"):
+            query = _json_param("q", self.q)
+        bucket = None
+        if self.time_bucket_field or self.time_bucket_unit:
+            if not (self.time_bucket_field and self.time_bucket_unit):
+                raise invalid("time_bucket", "give both time_bucket_field and time_bucket_unit")
+            bucket = {"field": self.time_bucket_field, "unit": self.time_bucket_unit}
+        return parse_request(
+            {
+                "version": self.version, "filters": parsed, "q": query, "fields": self.fields, "sort": self.sort,
+                "limit": self.page_size(), "offset": self.offset, "cursor": self.cursor,
+                "include_total": self.include_total, "distinct": self.distinct, "group_by": self.group_by,
+                "aggregates": self.aggregates, "time_bucket": bucket,
+            }
+        )  # fmt: skip
+
+
+@dataclass
+class RowsQuery(SearchQuery):
+    """The query string of ``/rows``: the search, and a page of it by offset or keyset cursor."""
+
+    limit: Annotated[int, Query(ge=0, le=1_000_000, description="Rows per page (at most the maximum)")] = 100
+    offset: Offset = 0
+    cursor: Annotated[str | None, Query(max_length=10_000, description="`next_cursor` of the previous page")] = None
+    include_total: bool = False
+
+    def page_size(self) -> int:
+        return self.limit
+
+
+@dataclass
+class ExportQuery(SearchQuery):
+    """The query string of ``/export.{fmt}``: the search, every row of it unless ``limit`` stops it sooner."""
+
+    limit: Annotated[int | None, Query(ge=0, le=10**12, description="Stop after this many rows (default: all)")] = None
 
 
 # --- routes ---------------------------------------------------------------------------------------------------------
@@ -189,29 +223,16 @@ def get_rows(
     actor: ActorDep,
     settings: SettingsDep,
     resource_id: ResourceId,
-    version: Version = None,
-    q: Q = None,
-    fields: Fields = None,
-    sort: Sort = None,
-    limit: Annotated[int, Query(ge=0, le=1_000_000, description="Rows per page (at most the maximum)")] = 100,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-    cursor: Annotated[str | None, Query(max_length=10_000, description="`next_cursor` of the previous page")] = None,
-    include_total: bool = False,
-    distinct: bool = False,
-    group_by: GroupBy = None,
-    aggregates: Aggregates = None,
-    time_bucket_field: BucketField = None,
-    time_bucket_unit: BucketUnit = None,
-    filters: Filters = None,
-) -> RowsPage:
+    query: Annotated[RowsQuery, Depends()],
+) -> Response:
     """One page of rows: filters (also `f.<column>=value`), full text `q`, fields, sort, offset or keyset cursor,
     distinct rows, group-by aggregates and time buckets."""
-    search = _search_request(request, version=version, q=q, fields=fields, sort=sort, limit=limit, offset=offset,
-                             cursor=cursor, include_total=include_total, distinct=distinct, group_by=group_by,
-                             aggregates=aggregates, time_bucket_field=time_bucket_field,
-                             time_bucket_unit=time_bucket_unit, filters=filters)  # fmt: skip
+    search = query.search_request(request)
     result = service.search(session=session, actor=actor, settings=settings, resource_id=resource_id, request=search)
-    return RowsPage(**result.model_dump(), links=_links(request, result))
+    # Serialised once, straight from the validated result (a response_model round trip costs more than the query
+    # on point lookups); the body is exactly RowsPage, as documented.
+    page = RowsPage.model_construct(**dict(result), links=_links(request, result))
+    return Response(page.model_dump_json(), media_type="application/json")
 
 
 @router.post("/datastore/{resource_id}/query", response_model=QueryResult, responses=ERRORS)
@@ -234,25 +255,12 @@ def export_rows(
     settings: SettingsDep,
     resource_id: ResourceId,
     fmt: ExportFormat,
-    version: Version = None,
-    q: Q = None,
-    fields: Fields = None,
-    sort: Sort = None,
-    limit: Annotated[int | None, Query(ge=0, le=10**12, description="Stop after this many rows (default: all)")] = None,
-    distinct: bool = False,
-    group_by: GroupBy = None,
-    aggregates: Aggregates = None,
-    time_bucket_field: BucketField = None,
-    time_bucket_unit: BucketUnit = None,
-    filters: Filters = None,
+    query: Annotated[ExportQuery, Depends()],
 ) -> StreamingResponse:
     """Every row of the search, streamed as CSV, JSON, NDJSON, GeoJSON, Parquet or XLSX (no row cap)."""
-    search = _search_request(request, version=version, q=q, fields=fields, sort=sort, limit=0, offset=0, cursor=None,
-                             include_total=False, distinct=distinct, group_by=group_by, aggregates=aggregates,
-                             time_bucket_field=time_bucket_field, time_bucket_unit=time_bucket_unit,
-                             filters=filters)  # fmt: skip
+    search = query.search_request(request)
     result = service.export(session=session, actor=actor, settings=settings, resource_id=resource_id,
-                            request=search, fmt=fmt, limit=limit)  # fmt: skip
+                            request=search, fmt=fmt, limit=query.limit)  # fmt: skip
     return _stream(result)
 
 
@@ -286,7 +294,7 @@ def get_report(
     actor: ActorDep,
     settings: SettingsDep,
     resource_id: ResourceId,
-    version: Annotated[int, Path(ge=1, le=1_000_000)],
+    version: Annotated[int, Path(ge=1, le=MAX_VERSION)],
 ) -> IngestReport:
     """The validation report of a version: detected format, row counts, quarantined rows and cells, warnings."""
     return service.get_report(session=session, actor=actor, settings=settings, resource_id=resource_id,
@@ -299,10 +307,10 @@ def get_diff(
     actor: ActorDep,
     settings: SettingsDep,
     resource_id: ResourceId,
-    from_version: Annotated[int, Query(alias="from", ge=1, le=1_000_000)],
-    to_version: Annotated[int, Query(alias="to", ge=1, le=1_000_000)],
+    from_version: Annotated[int, Query(alias="from", ge=1, le=MAX_VERSION)],
+    to_version: Annotated[int, Query(alias="to", ge=1, le=MAX_VERSION)],
     limit: Annotated[int, Query(ge=0, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    offset: Offset = 0,
     changes: Annotated[list[DiffChange] | None, Query(description="added, removed, changed (repeatable)")] = None,
 ) -> TableDiff:
     """Rows added, removed and changed between two versions (by primary key, else by row hash)."""
@@ -335,7 +343,7 @@ def get_sql(
     session: SessionDep,
     actor: ActorDep,
     settings: SettingsDep,
-    sql: Annotated[str, Query(min_length=1, max_length=20_000, description="One SELECT; table name = resource id")],
+    sql: Sql,
 ) -> SqlResult:
     """Read-only SQL over the tables you may read (DuckDB dialect; row cap and time limit apply)."""
     return service.run_sql(session=session, actor=actor, settings=settings, sql=sql)
@@ -355,7 +363,7 @@ def export_sql(
     actor: ActorDep,
     settings: SettingsDep,
     fmt: ExportFormat,
-    sql: Annotated[str, Query(min_length=1, max_length=20_000, description="One SELECT; table name = resource id")],
+    sql: Sql,
 ) -> StreamingResponse:
     """Every row of a read-only SQL query, streamed (no row cap)."""
     return _stream(service.export_sql(session=session, actor=actor, settings=settings, sql=sql, fmt=fmt))

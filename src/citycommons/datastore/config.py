@@ -50,6 +50,9 @@ class DatastoreConfig:
     sort_min_bytes: int = 16 * MIB
     """Tables smaller than this keep their source order unless the publisher's primary key names a time column:
     they fit in a few row groups, and the order of the original file is worth more."""
+    time_projection_min_rows: int = 500_000
+    """A version sorted by (key, time) with at least this many rows gets a time-ordered copy for time-sorted pages
+    (``projections``); below it a table has a handful of row groups and reading them all costs a few ms."""
     memory_limit: str = "768MB"
     """DuckDB memory limit during an ingest; larger intermediate state spills to a temporary directory. The process
     peaks ~130 MB above it (interpreter, CSV buffers): 768MB keeps a sorted 10M-row ingest under 1 GB of RSS."""

@@ -113,8 +113,12 @@ def open_engine(
     *, config: DatastoreConfig, workdir: Path, readable: Sequence[Path] = (), timeout: float | None = None
 ) -> Iterator[Engine]:
     """A connection that may read ``readable`` files and read/write inside ``workdir`` (spill files go there)."""
-    con = duckdb.connect(":memory:", config={"threads": config.threads, "memory_limit": config.memory_limit})
+    con = duckdb.connect(
+        ":memory:",
+        config={"threads": config.threads, "memory_limit": config.memory_limit},
+    )
     try:
+        con.execute("SET enable_progress_bar = false")  # a worker's stdout is not a terminal
         spill = workdir / "spill"
         con.execute(f"SET temp_directory = {_literal(str(spill))}")
         con.execute("SET preserve_insertion_order = true")
@@ -226,13 +230,20 @@ def _stream(
         con.close()
 
 
+def _read_config(config: DatastoreConfig) -> dict[str, str | bool | int | float | list[str]]:
+    """Connection settings of read-only databases. Large sorts and joins spill under the datastore root (``.spill``,
+    never a table name), not into a ``.tmp`` of whatever directory the process was started in."""
+    return {"threads": config.threads, "memory_limit": config.memory_limit,
+            "temp_directory": str(config.root / ".spill")}  # fmt: skip
+
+
 def _sandbox(*, config: DatastoreConfig, views: Mapping[str, Path]) -> duckdb.DuckDBPyConnection:
     """A fresh in-memory database with one view per table; it may read those files and nothing else.
 
     The views are created first, then file access is switched off (only ``allowed_paths`` stay readable) and the
     configuration is locked, so the statement that follows cannot turn any of it back on.
     """
-    con = duckdb.connect(":memory:", config={"threads": config.threads, "memory_limit": config.memory_limit})
+    con = duckdb.connect(":memory:", config=_read_config(config))
     try:
         con.execute("SET autoinstall_known_extensions = false")
         con.execute("SET autoload_known_extensions = false")
@@ -261,7 +272,7 @@ class ReadPool:
         self.config = config
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="datastore-read")
-        self._con = duckdb.connect(":memory:", config={"threads": config.threads, "memory_limit": config.memory_limit})
+        self._con = duckdb.connect(":memory:", config=_read_config(config))
         self._con.execute("SET autoinstall_known_extensions = false")
         self._con.execute("SET autoload_known_extensions = false")
         self._con.execute(f"SET allowed_directories = [{_literal(str(config.root.resolve()) + '/')}]")

@@ -5,11 +5,16 @@ front door (native API, CKAN ``resource_create``/``resource_update``, the web fo
 (``run_ingest``) finds the stored upload or downloads the URL (streamed, size-limited, redirects re-checked against
 the allowed hosts), calls ``ingest_file`` with throttled progress, and on success marks the distribution
 ``datastore_active``. A failed ingest fails the job with ``ingest_file``'s precise message; the previous version
-stays the one served.
+stays the one served. Tables created by CKAN ``datastore_create`` (``url_type == "datastore"``) are never ingested.
+
+``schedule_drop`` is called when a distribution is deleted for good (it cannot be restored): the drop job
+(``run_drop``) removes every version and the override from storage (local directory or S3 prefix) and the local
+cache. A soft-deleted *dataset* keeps its tables: they are hidden with it and come back when it is restored.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path, PurePosixPath
@@ -21,18 +26,25 @@ from sqlalchemy.orm import Session
 
 from citycommons.actor import Actor
 from citycommons.catalog import permissions
+from citycommons.catalog import service as catalog_service
 from citycommons.catalog.files import safe_filename, stored_path
 from citycommons.catalog.models import Distribution
-from citycommons.catalog.service import load_visible_dataset
+from citycommons.datastore import projections
 from citycommons.datastore.config import from_settings
 from citycommons.datastore.ingest import ingest_file
+from citycommons.datastore.versions import drop_table, remove_all_stale_staging
+from citycommons.db.engine import unit_of_work
 from citycommons.errors import Forbidden, NotFound, TooLarge, invalid
 from citycommons.jobs import service as jobs
 from citycommons.jobs.models import Job
 from citycommons.jobs.schemas import JobRead, JobSummary
 from citycommons.settings import Settings
 
+log = logging.getLogger(__name__)
 KIND = "datastore.ingest"
+DROP_KIND = "datastore.drop"
+DATASTORE_URL_TYPE = "datastore"
+"""``url_type`` of the tables CKAN ``datastore_create`` makes: their rows are written through the API, not ingested."""
 
 # the format field (CKAN "format", EU file type ids, media types) and file extensions the datastore ingests
 TABULAR_FORMATS = frozenset({"csv", "tsv", "tab", "json", "ndjson", "jsonl", "geojson", "xlsx", "parquet"})
@@ -81,7 +93,7 @@ def _url_filename(url: str) -> str:
 def ingest_params(*, settings: Settings, distribution: Distribution) -> dict[str, Any] | None:
     """What an ingest job of ``distribution`` would read, or None when it has nothing the datastore ingests."""
     dist = distribution
-    if dist.state != "active":
+    if dist.state != "active" or dist.url_type == DATASTORE_URL_TYPE:
         return None
     if dist.url_type == "upload" and dist.stored_path:
         filename = PurePosixPath(dist.stored_path).name
@@ -107,6 +119,21 @@ def schedule_ingest(
     return jobs.schedule(session=session, kind=KIND, target=distribution.id, params=params, requested_by=actor.user_id)
 
 
+def schedule_new(
+    *, session: Session, actor: Actor, settings: Settings, distributions: list[Distribution]
+) -> list[JobSummary]:
+    """``schedule_ingest`` for each of ``distributions`` (e.g. created inline with their dataset)."""
+    found = (schedule_ingest(session=session, actor=actor, settings=settings, distribution=d) for d in distributions)
+    return [job for job in found if job is not None]
+
+
+def schedule_drop(*, session: Session, actor: Actor, distribution: Distribution) -> JobSummary:
+    """Marks ``distribution``'s table inactive now and queues the removal of its files (after the caller's commit,
+    so a rolled-back delete removes nothing). For distributions deleted for good."""
+    distribution.datastore_active = False
+    return jobs.schedule(session=session, kind=DROP_KIND, target=distribution.id, params={}, requested_by=actor.user_id)
+
+
 # --- the job ---------------------------------------------------------------------------------------------------
 
 
@@ -116,7 +143,7 @@ def authorize_read(*, session: Session, actor: Actor, job: Job) -> bool:
     if dist is None:
         raise NotFound("Job not found")
     try:
-        ds = load_visible_dataset(session, actor, dist.dataset_id)
+        ds = catalog_service.load_visible_dataset(session, actor, dist.dataset_id)
     except NotFound:
         raise NotFound("Job not found")
     return permissions.can_edit_dataset(actor, organization_id=ds.organization_id)
@@ -180,13 +207,50 @@ def _ingest(run: jobs.JobRun, path: Path, filename: str, declared_format: str | 
 
     def activate(session: Session) -> None:
         dist = session.get(Distribution, distribution_id)
-        if dist is not None:
+        if dist is None:
+            return
+        if dist.state == "active":
             dist.datastore_active = True
+        else:  # deleted while the ingest ran (after its drop job, maybe): the new version goes too
+            jobs.schedule(session=session, kind=DROP_KIND, target=distribution_id, params={}, requested_by=None)
 
     message = f"Version {result.version}: {report.rows} rows, {len(columns)} columns"
     if report.quarantined_rows or report.quarantined_cells:
         message += f", {report.quarantined_rows} rows and {report.quarantined_cells} cells quarantined"
-    return jobs.Outcome(version=result.version, result=outcome, message=message, apply=activate)
+    with unit_of_work(run.sessionmaker) as session:  # query-ready now: what follows only speeds up reads
+        activate(session)
+    outcome["time_projection"] = projections.build_after_ingest(
+        config=from_settings(run.settings), table_id=run.target, version=result.version
+    )
+    return jobs.Outcome(version=result.version, result=outcome, message=message)
+
+
+def run_drop(run: jobs.JobRun) -> jobs.Outcome:
+    """Removes every file of a deleted distribution's table (versions, override, local cache)."""
+    with run.sessionmaker() as session:
+        dist = session.get(Distribution, run.target)
+        if dist is not None and dist.state == "active":
+            raise jobs.Superseded("The distribution is active: its table is kept")
+    run.stage("removing")
+    removed = drop_table(config=from_settings(run.settings), table_id=run.target)
+    distribution_id = run.target
+
+    def deactivate(session: Session) -> None:
+        dist = session.get(Distribution, distribution_id)
+        if dist is not None:
+            dist.datastore_active = False
+
+    return jobs.Outcome(result={"removed_versions": removed}, message=f"Removed {removed} versions",
+                        apply=deactivate)  # fmt: skip
+
+
+def sweep_staging(settings: Settings) -> int:
+    """At worker start: removes the staging directories (and uncommitted S3 uploads) older than a day that a killed
+    ingest left in the tables on disk. Returns how many were removed."""
+    removed = remove_all_stale_staging(config=from_settings(settings))
+    if removed:
+        log.info("removed %d staging directories left by stopped ingests", removed)
+    return removed
 
 
 def _download(run: jobs.JobRun, url: str, directory: Path) -> tuple[Path, str]:
@@ -256,7 +320,7 @@ def _visible_distribution(session: Session, actor: Actor, distribution_id: str) 
     dist = session.get(Distribution, distribution_id)
     if dist is None or dist.state != "active":
         raise NotFound("Resource not found")
-    ds = load_visible_dataset(session, actor, dist.dataset_id)
+    ds = catalog_service.load_visible_dataset(session, actor, dist.dataset_id)
     return dist, permissions.can_edit_dataset(actor, organization_id=ds.organization_id)
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, lazyload
 
 from citycommons.actor import Actor
 from citycommons.catalog import permissions
@@ -40,11 +41,17 @@ def find_owner(session: Session, actor: Actor, resource_id: str) -> Owner | None
     """The owner of ``resource_id`` if the actor may see its dataset (active dataset and distribution), else None."""
     if not isinstance(resource_id, str) or not versions.TABLE_ID.fullmatch(resource_id):
         return None
-    dist = session.get(Distribution, resource_id)
-    if dist is None or dist.state != "active":
+    # One round trip, relationships loaded only when used: this runs before every query of the table.
+    found = session.execute(
+        select(Distribution, Dataset)
+        .join(Dataset, Dataset.id == Distribution.dataset_id)
+        .where(Distribution.id == resource_id)
+        .options(lazyload("*"))
+    ).first()
+    if found is None:
         return None
-    ds = session.get(Dataset, dist.dataset_id)
-    if ds is None or ds.state != "active":
+    dist, ds = found.tuple()
+    if dist.state != "active" or ds.state != "active":
         return None
     if not permissions.can_read_dataset(actor, organization_id=ds.organization_id, private=ds.private):
         return None

@@ -387,7 +387,9 @@ def create_resource(
     """A new distribution of ``dataset`` whose content is its datastore table (CKAN ``datastore_create`` with a
     ``resource``): its URL is the table's CSV export. Returns its id."""
     probe = data.model_copy(update={"url": data.url or f"{settings.site_url}/api/v1/datastore"})
-    created = distributions.create(session=session, actor=actor, settings=settings, dataset=dataset, data=probe)
+    created = distributions.create(
+        session=session, actor=actor, settings=settings, dataset=dataset, data=probe, ingest=False
+    )
     dist = session.get(Distribution, created.id)
     assert dist is not None
     dist.url = f"{settings.site_url}/api/v1/datastore/{dist.id}/export.csv"

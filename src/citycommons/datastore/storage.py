@@ -107,6 +107,11 @@ class Storage(Protocol):
         """Ids of the tables with anything stored (versions or an override), sorted."""
         ...
 
+    def remove_table(self, table_id: str) -> int:
+        """Remove every published version and the override of ``table_id`` (readers see no version from the first
+        step on); returns how many versions there were. Idempotent."""
+        ...
+
     def import_version(self, table_id: str, version: int, source: Path) -> bool:
         """Store the files of directory ``source`` as version ``version`` exactly (moving a datastore between
         backends keeps its numbers). ``False`` when that version already holds the same files; ``Conflict`` when
@@ -171,6 +176,16 @@ class LocalStorage:
 
     def remove_stale(self, table_id: str, older_than_seconds: float) -> int:
         return 0  # a local publish is one rename: staging directories are swept by versions.remove_stale_staging
+
+    def remove_table(self, table_id: str) -> int:
+        tdir = self.root / table_id
+        if not tdir.is_dir():
+            return 0
+        count = len(self.list_versions(table_id))
+        gone = self.root / f".dropped-{table_id}-{uuid.uuid4().hex}"
+        os.rename(tdir, gone)  # one step: readers see the whole table or nothing
+        shutil.rmtree(gone, ignore_errors=True)
+        return count
 
     def list_tables(self) -> list[str]:
         if not self.root.is_dir():
@@ -292,6 +307,28 @@ class S3Storage:
                     removed += 1
         self._forget_listing(table_id)
         return removed
+
+    def remove_table(self, table_id: str) -> int:
+        """Manifests first (the versions disappear for every reader at once), then the files, claims, override."""
+        fs = self._fs()
+        fs.invalidate_cache(self._key(table_id))
+        try:
+            found = list(self._call("list a table", fs.find, self._key(table_id)))
+        except FileNotFoundError as exc:
+            self._raise_if_no_bucket(exc)
+            found = []
+        prefix = self._key(table_id) + "/"
+        first = [k for k in found if re.fullmatch(r"v[1-9][0-9]*\.json", k.removeprefix(prefix))]
+        for key in [*first, *(k for k in found if k not in first)]:
+            with contextlib.suppress(FileNotFoundError):
+                self._call("remove a table", fs.rm_file, key)
+        state = self._state()
+        with state.lock:
+            state.listings.pop(table_id, None)
+            for cached in [k for k in state.manifests if k[0] == table_id]:
+                del state.manifests[cached]
+        shutil.rmtree(self.root / table_id, ignore_errors=True)
+        return len(first)
 
     def list_tables(self) -> list[str]:
         root = "/".join(p for p in (self.bucket, self._prefix()) if p)

@@ -143,6 +143,37 @@ def remove_stale_staging(*, config: DatastoreConfig, table_id: str, older_than_s
     return removed
 
 
+def drop_table(*, config: DatastoreConfig, table_id: str) -> int:
+    """Remove every version, the override and any staging or cached file of ``table_id`` (its distribution was
+    deleted for good); returns how many versions were removed. Idempotent."""
+    tdir = table_dir(config=config, table_id=table_id)
+    removed = storage_of(config).remove_table(table_id)
+    if tdir.is_dir():  # the local cache (S3) or what a local removal could not rename
+        shutil.rmtree(tdir, ignore_errors=True)
+    return removed
+
+
+def list_tables(*, config: DatastoreConfig) -> list[str]:
+    """Ids of the tables with anything stored, sorted."""
+    return storage_of(config).list_tables()
+
+
+def local_tables(*, config: DatastoreConfig) -> list[str]:
+    """Ids of the tables with a directory under ``config.root`` (versions on local disk; on S3 staging and cache)."""
+    if not config.root.is_dir():
+        return []
+    return sorted(p.name for p in config.root.iterdir() if p.is_dir() and TABLE_ID.fullmatch(p.name))
+
+
+def remove_all_stale_staging(*, config: DatastoreConfig, older_than_seconds: float = 86400) -> int:
+    """``remove_stale_staging`` for every table with a local directory (what a killed ingest left); cheap: one
+    directory listing per table. Returns how many staging directories or objects were removed."""
+    return sum(
+        remove_stale_staging(config=config, table_id=t, older_than_seconds=older_than_seconds)
+        for t in local_tables(config=config)
+    )
+
+
 def copy_versions(
     *, source: DatastoreConfig, target: DatastoreConfig, table_ids: Iterable[str] | None = None
 ) -> dict[str, list[int]]:

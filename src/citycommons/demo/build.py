@@ -75,7 +75,7 @@ def build_demo(*, session: Session, settings: Settings, admin_password: str | No
     report = DemoReport()
     passwords = _Passwords(admin_password, report)
     anchor = _catalog_record(session, settings, report)
-    _user(session, report, passwords, ADMIN, "Administrador/a del portal", sysadmin=True)
+    admin_id = _user(session, report, passwords, ADMIN, "Administrador/a del portal", sysadmin=True)
     editors: dict[str, Actor] = {}
     for dept in DEPARTMENTS:
         _organisation(session, report, dept)
@@ -89,7 +89,8 @@ def build_demo(*, session: Session, settings: Settings, admin_password: str | No
             _dataset(session, settings, report, editors[spec.org], spec, anchor, Path(tmp))
     session.flush()
     registers_demo.seed(session=session)
-    initiatives_demo.seed(session=session)
+    moderator = accounts.actor_for_user(session=session, user_id=admin_id, client="demo")
+    initiatives_demo.seed(session=session, moderator=moderator, key=settings.pseudonym_key)  # decisions logged
     ledger_demo.seed(session=session, settings=settings)  # reads of the non-open datasets; a signed tree head
     return report
 
@@ -240,7 +241,7 @@ def _dataset(
         landing_page=f"https://barcelona.example/{spec.org}/{spec.name}",
         extras={"source": "citycommons demo generator", "granularity": _granularity(spec)},
     )
-    read = datasets.create(session=session, actor=editor, data=data)
+    read = datasets.create(session=session, actor=editor, settings=settings, data=data)
     report.created["datasets"] += 1
     table = spec.table(Ctx(rng=random.Random(f"{SEED}:{spec.name}"), anchor=anchor))
     stem = f"{anchor.year}_{spec.name.replace('-', '_')}"

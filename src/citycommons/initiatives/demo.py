@@ -1,6 +1,7 @@
 """Demo initiatives: a dozen plausible Barcelona digital-rights initiatives across the five principles and several
-districts; most approved, three pending, one rejected. Idempotent: an initiative whose name exists is left alone.
-Moderation decisions of the demo are not logged (they are seed data, not decisions anyone took)."""
+districts; most approved, three pending, one rejected. The approvals and the rejection go through the moderation
+service like a moderator's, so the transparency log holds their ``moderation.decided`` entries. Idempotent: an
+initiative whose name exists is left alone (and no decision is taken again)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from citycommons.actor import SYSTEM, Actor
 from citycommons.initiatives import service
 from citycommons.initiatives.models import Initiative
-from citycommons.initiatives.schemas import InitiativeCreate, Status
+from citycommons.initiatives.schemas import Decision, InitiativeCreate, Status
 
 # name, org type, principles, website, address, (lat, lon) or None, status, description
 SEED: tuple[tuple[str, str, list[int], str, str, tuple[float, float] | None, Status, str], ...] = (
@@ -150,8 +152,9 @@ SEEDED_AT = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
 REJECTION_REASON = "Tracking visitors for advertising works against the privacy principle."
 
 
-def seed(*, session: Session) -> None:
-    """Adds the demo initiatives that are not there yet (by name)."""
+def seed(*, session: Session, moderator: Actor = SYSTEM, key: str | bytes | None = None) -> None:
+    """Adds the demo initiatives that are not there yet (by name); ``moderator`` approves or rejects those the seed
+    says were decided, through ``service.decide`` (logged, with ``key`` for the moderator's pseudonym)."""
     existing = set(session.scalars(select(Initiative.name)))
     for name, org_type, principles, website, address, point, status, description in SEED:
         if name in existing:
@@ -169,9 +172,12 @@ def seed(*, session: Session) -> None:
                 "contact_email": "demo@citycommons.example",
             }
         )
-        created = service.submit(session=session, data=data, client="demo", limit=None, now=SEEDED_AT, status=status)
-        row = session.get(Initiative, created.id)
-        if row is not None and status != "pending":
-            row.decided_at = SEEDED_AT
-            row.rejection_reason = REJECTION_REASON if status == "rejected" else ""
+        created = service.submit(session=session, data=data, client="demo", limit=None, now=SEEDED_AT)
+        if status == "pending":
+            continue
+        decision = Decision(
+            decision="approve" if status == "approved" else "reject",
+            reason=REJECTION_REASON if status == "rejected" else "",
+        )
+        service.decide(session=session, actor=moderator, initiative_id=created.id, data=decision, key=key)
     session.flush()

@@ -230,7 +230,7 @@ def _log(
         objects=[f"initiative:{row.id}"],
         details=details,
     )
-    ledger.append(session=session, event=event)
+    ledger.submit(session=session, event=event)
 
 
 def patch(

@@ -53,7 +53,24 @@ KINDS: dict[str, JobKind] = {
     "datastore.ingest": JobKind(
         handler="citycommons.datastore.jobs:run_ingest", authorize="citycommons.datastore.jobs:authorize_read"
     ),
+    "datastore.drop": JobKind(
+        handler="citycommons.datastore.jobs:run_drop", authorize="citycommons.datastore.jobs:authorize_read"
+    ),
 }
+
+
+WORKER_START: tuple[str, ...] = ("citycommons.datastore.jobs:sweep_staging",)
+"""``function(settings)`` run when a worker starts (in-process backend, ``citycommons worker``): clean-ups of what a
+killed process left behind."""
+
+
+def on_worker_start(settings: Settings) -> None:
+    """Runs the ``WORKER_START`` tasks; a failing one is logged, never stops the worker."""
+    for path in WORKER_START:
+        try:
+            _resolve(path)(settings)
+        except Exception:
+            log.exception("worker start task %s failed", path)
 
 
 def _resolve(path: str) -> Callable[..., Any]:

@@ -46,7 +46,8 @@ def signer_for(settings: Settings) -> LogSigner:
 
 
 def needs_head(*, session: Session) -> bool:
-    """No tree head yet, or entries were appended since the latest one."""
+    """No tree head yet, or entries were appended since the latest one. Sequences queued events first (see
+    ``service.submit``), so the periodic job also bounds how long an event of a dead process stays queued."""
     head = service.latest_tree_head(session=session)
     return head is None or head.tree_size != service.current_size(session=session)
 

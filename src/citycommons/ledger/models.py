@@ -5,6 +5,8 @@
                       ``merkle``; written in the same transaction as the leaf that completes it, so any proof
                       reads O(log n) rows.
 ``ledger_tree_head``  signed tree heads, oldest first by id.
+``ledger_queue``      events committed by request transactions on PostgreSQL and not yet sequenced: the canonical
+                      entry with index 0, in submission order by id (see ``service.submit``). Not part of the log.
 """
 
 from __future__ import annotations
@@ -48,3 +50,10 @@ class LedgerTreeHead(Base):
     root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     key_id: Mapped[str] = mapped_column(String(64))
     signature: Mapped[bytes] = mapped_column(LargeBinary(64))
+
+
+class LedgerQueued(Base):
+    __tablename__ = "ledger_queue"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,7 +1,17 @@
 """What the rest of the platform calls to put its events in the transparency log.
 
-Each function builds a ``LedgerEvent`` (pseudonyms and ids, never personal data) and appends it through
-``service.append`` in the caller's transaction: the event is logged if and only if the action commits.
+Each function builds a ``LedgerEvent`` (pseudonyms and ids, never personal data) and logs it through
+``service.submit`` in the caller's transaction: the event is logged if and only if the action commits. ``submit``
+does not take the log's lock on PostgreSQL (the event is sequenced right after the commit), so concurrent
+requests that log reads do not queue behind one another.
+
+Which reads are logged: every read aimed at one non-open dataset, whatever the front door — its page, its metadata
+(``GET /api/v1/datasets/{id}``, CKAN ``package_show``), a resource's metadata (``GET /api/v1/distributions/{id}``,
+CKAN ``resource_show``), a file download, a datastore query or export. Reads of open data are not logged (nothing to
+account for). Listings are not logged either: a member's search, ``package_search`` with ``include_private`` or
+``current_package_list_with_resources`` names the private datasets the member may already read, as a side effect of
+looking for something; one entry per listed row would bury the targeted reads the log exists to show under
+thousands of incidental ones, and one entry per listing would name no dataset. Following a result is a logged read.
 """
 
 from __future__ import annotations
@@ -12,6 +22,7 @@ from typing import Any, Literal, Protocol
 from sqlalchemy.orm import Session
 
 from citycommons.actor import Actor
+from citycommons.catalog.models import Dataset
 from citycommons.db.engine import PSEUDONYM_KEY_OPTION
 from citycommons.ledger import service
 from citycommons.ledger.schemas import EventType, LedgerEvent
@@ -89,7 +100,18 @@ def data_read(
         details["version"] = version
     event = LedgerEvent(type=EventType.DATASET_READ, subjects=subjects_of(actor, key=key), objects=objects,
                         details=details)  # fmt: skip
-    service.append(session=session, event=event)
+    service.submit(session=session, event=event)
+
+
+def resource_read(
+    *, session: Session, actor: Actor, key: str | bytes, dataset_id: str, distribution_id: str, channel: ReadChannel
+) -> None:
+    """Log a read of the metadata of a resource (distribution) of a non-open dataset; nothing for open data.
+    Called right after the permission check that loaded the dataset, so its row comes from the session."""
+    dataset = session.get(Dataset, dataset_id)
+    if dataset is None:  # the caller has just read it: cannot happen inside one transaction
+        raise LookupError(f"dataset {dataset_id} is not in this session")
+    data_read(session=session, actor=actor, key=key, dataset=dataset, channel=channel, distribution_id=distribution_id)
 
 
 def access_rights_changed(
@@ -105,7 +127,7 @@ def access_rights_changed(
         objects=[f"dataset:{dataset.id}", f"organization:{dataset.organization_id}"],
         details={"before": {k: before.get(k) for k in after}, "after": after},
     )
-    service.append(session=session, event=event)
+    service.submit(session=session, event=event)
 
 
 def role_granted(
@@ -118,4 +140,4 @@ def role_granted(
         objects=[f"organization:{organization_id}"],
         details={"role": role or "none"},
     )
-    service.append(session=session, event=event)
+    service.submit(session=session, event=event)

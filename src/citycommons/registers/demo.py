@@ -134,7 +134,7 @@ ENTRIES: list[tuple[str, str, dict[str, Any], list[tuple[str, str]]]] = [
         [("residus-recollida-selectiva", "testing")],
     ),
     (
-        "draft",
+        "published",
         "salut",
         {
             "slug": "assistent-conversacional-cita-previa",
@@ -144,10 +144,33 @@ ENTRIES: list[tuple[str, str, dict[str, Any], list[tuple[str, str]]]] = [
             "publication_category": "other",
             "ai_act_class": "transparency_only",
             "model_type": "generative_ai",
+            "decision_role": "no_individual_decisions",
+            "goal_and_impact": "Atendre a qualsevol hora, en català, castellà i anglès, les persones que no troben "
+            "el tràmit o el centre que els toca.",
+            "human_oversight": "No decideix res: qui vol parlar amb una persona hi és derivat en qualsevol moment, "
+            "i l'equip d'atenció ciutadana revisa cada setmana una mostra de converses.",
+            "data_description": "Preguntes freqüents, fitxes de tràmits i el directori de centres d'atenció primària. "
+            "Les converses no es guarden amb dades identificatives.",
             "themes": ["organisation_and_operations"],
             "principles": [1, 4],
         },
-        [],
+        [("centres-atencio-primaria", "operating")],
+    ),
+    (
+        "draft",
+        "participacio",
+        {
+            "slug": "classificacio-incidencies-iris",
+            "name": "Classificació automàtica d'incidències IRIS",
+            "description_short": "Proposa el servei responsable de cada incidència, queixa o suggeriment rebut.",
+            "status": "in_development",
+            "publication_category": "other",
+            "ai_act_class": "minimal",
+            "model_type": "machine_learning",
+            "themes": ["organisation_and_operations"],
+            "principles": [3, 4],
+        },
+        [("incidencies-iris", "training")],
     ),
     (
         "withdrawn",

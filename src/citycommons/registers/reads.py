@@ -45,8 +45,16 @@ def _links(items: list[Any], datasets: dict[str, Dataset]) -> list[DatasetLinkRe
         if item.get("dataset_id"):
             ds = datasets.get(item["dataset_id"])
             if ds is not None:
-                title = pick(dict(ds.title or {}), "en", ds.name)
-                out.append(DatasetLinkRead(role=item["role"], dataset_id=ds.id, dataset_name=ds.name, title=title))
+                titles = dict(ds.title or {})
+                out.append(
+                    DatasetLinkRead(
+                        role=item["role"],
+                        dataset_id=ds.id,
+                        dataset_name=ds.name,
+                        title=pick(titles, "en", ds.name),
+                        titles=titles,
+                    )
+                )
         else:
             out.append(DatasetLinkRead(role=item["role"], title=item.get("title", ""), url=item.get("url", "")))
     return out

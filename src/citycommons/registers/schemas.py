@@ -274,6 +274,7 @@ class DatasetLinkRead(BaseModel):
     dataset_id: str | None = None
     dataset_name: str | None = None
     title: str = ""
+    titles: dict[str, str] = Field(default_factory=dict)  # a catalog dataset's title by language
     url: str = ""  # the catalog URI of a catalog dataset, else the external URL
 
 

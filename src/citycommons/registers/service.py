@@ -433,7 +433,7 @@ def transition(
 
 
 def _append_to_log(session: Session, actor: Actor, row: AlgorithmVersion, action: str, before: str, key: str) -> None:
-    ledger.append(
+    ledger.submit(
         session=session,
         event=LedgerEvent(
             type=EventType.REGISTER_PUBLISHED,

@@ -31,7 +31,9 @@ from citycommons.catalog.schemas import (
     OrganizationRead,
     Upload,
 )
+from citycommons.datastore.status import latest_job
 from citycommons.errors import CityCommonsError, Forbidden, NotAuthenticated, NotFound, TooLarge
+from citycommons.jobs.pages import ingest_url
 from citycommons.web.csrf import FormDep
 from citycommons.web.deps import SessionDep
 from citycommons.web.form_errors import field_errors
@@ -188,7 +190,7 @@ def create_dataset(view: ViewDep, session: SessionDep, form: FormDep) -> Respons
     payload = dataset_payload(values, with_name=True)
     try:
         data = DatasetCreate.model_validate(payload)
-        created = service.create(session=session, actor=view.actor, data=data)
+        created = service.create(session=session, actor=view.actor, settings=view.settings, data=data)
     except RECOVERABLE as exc:
         if not _recoverable(exc):
             raise
@@ -315,7 +317,7 @@ def create_distribution(view: ViewDep, session: SessionDep, name: str, form: For
     try:
         data = DistributionCreate.model_validate(values)
         with spooled_upload(form) as upload:
-            distributions.create(
+            created = distributions.create(
                 session=session, actor=view.actor, settings=view.settings, dataset=ds.id, data=data, upload=upload
             )
     except RECOVERABLE as exc:
@@ -323,6 +325,8 @@ def create_distribution(view: ViewDep, session: SessionDep, name: str, form: For
             raise
         session.rollback()
         return _distribution_form(view, ds=ds, values=values, errors=field_errors(view, exc))
+    if created.ingest is not None:  # a tabular file or link: follow its ingest into the datastore
+        return view.redirect(ingest_url(ds.name, created.id), flash=N_("The resource was added."))
     return view.redirect(f"/dataset/{ds.name}#resources", flash=N_("The resource was added."))
 
 
@@ -341,8 +345,9 @@ def update_distribution(view: ViewDep, session: SessionDep, name: str, resource_
         given.pop("url")  # an uploaded file keeps its download URL unless a link replaces it
     try:
         data = DistributionPatch.model_validate(given)
+        previous = latest_job(session, dist.id)
         with spooled_upload(form) as upload:
-            distributions.patch(
+            changed = distributions.patch(
                 session=session,
                 actor=view.actor,
                 settings=view.settings,
@@ -355,6 +360,8 @@ def update_distribution(view: ViewDep, session: SessionDep, name: str, resource_
             raise
         session.rollback()
         return _distribution_form(view, ds=ds, dist=dist, values=values, errors=field_errors(view, exc))
+    if changed.ingest is not None and (previous is None or changed.ingest.id != previous.id):  # a new ingest
+        return view.redirect(ingest_url(ds.name, dist.id), flash=N_("Your changes were saved."))
     return view.redirect(f"/dataset/{ds.name}#resources", flash=N_("Your changes were saved."))
 
 

@@ -144,6 +144,7 @@ def dataset_search(
         "access_rights": access_rights or [],
     }
     size = view.settings.search_page_size
+    # a listing (a member also sees their private datasets): not logged; opening one is (see ledger.record)
     result = search.search(
         session=session,
         actor=view.actor,

@@ -4,6 +4,7 @@
 scheduled by another process (the CLI, another API worker) or left queued by a restart are picked up too, and the
 atomic claim keeps two processes from running the same job. Every minute they also queue again the jobs whose
 worker died mid-run (``service.requeue_stale``: no heartbeat for five minutes).
+On start they run ``service.on_worker_start`` (beside the workers): e.g. staging directories a killed ingest left.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class InProcessBackend:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._sweep: threading.Thread | None = None
 
     @property
     def running(self) -> bool:
@@ -46,6 +48,10 @@ class InProcessBackend:
         ]
         for thread in self._threads:
             thread.start()
+        sweep = threading.Thread(target=service.on_worker_start, args=(self.settings,), name="citycommons-jobs-sweep",
+                                 daemon=True)  # fmt: skip
+        sweep.start()  # beside the workers: a large datastore's sweep does not delay the first job
+        self._sweep = sweep
 
     def stop(self, timeout: float = 120.0) -> None:
         """Lets the running jobs finish (up to ``timeout`` seconds each), then returns; queued jobs stay queued."""
@@ -54,6 +60,9 @@ class InProcessBackend:
         for thread in self._threads:
             thread.join(timeout)
         self._threads = []
+        if self._sweep is not None:
+            self._sweep.join(timeout)
+            self._sweep = None
 
     def dispatch(self, job_ids: list[str]) -> None:
         self._wake.set()
@@ -61,6 +70,7 @@ class InProcessBackend:
     def drain(self) -> int:
         """Runs queued jobs in the calling thread until none is left; returns how many ran."""
         count = 0
+        service.on_worker_start(self.settings)
         service.requeue_stale(factory=self.factory)
         while (job_id := service.claim_next(factory=self.factory)) is not None:
             service.run_claimed(settings=self.settings, factory=self.factory, job_id=job_id)

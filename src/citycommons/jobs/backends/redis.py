@@ -102,6 +102,7 @@ def run_worker(*, settings: Settings, queue_name: str = DEFAULT_QUEUE, burst: bo
     global _worker_settings
     _worker_settings = settings
     backend = RedisBackend(settings=settings, queue_name=queue_name)
+    service.on_worker_start(settings)
     try:
         swept = sweep(backend)
         if swept:
