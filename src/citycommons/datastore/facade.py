@@ -11,9 +11,11 @@ SQL runs in a per-query sandbox whose only readable files are the tables it name
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,26 +165,68 @@ class Rows:
     truncated: bool = False
 
 
+class _Watchdog:
+    """One daemon thread that interrupts connections whose deadline has passed. A ``threading.Timer`` per query
+    starts a thread each time, which costs more than a point lookup on a sorted Parquet file."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, _Deadline]] = []
+        self._seq = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, deadline: _Deadline) -> None:
+        with self._cond:
+            heapq.heappush(self._heap, (time.monotonic() + deadline.seconds, next(self._seq), deadline))
+            if self._thread is None or not self._thread.is_alive():  # also after a fork
+                self._thread = threading.Thread(target=self._run, name="datastore-deadlines", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._heap and self._heap[0][2].done:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                due, _, deadline = self._heap[0]
+                wait = due - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(wait)
+                    continue
+                heapq.heappop(self._heap)
+            deadline.fire()
+
+
+_WATCHDOG = _Watchdog()
+
+
 class _Deadline:
     """Interrupts ``con`` after ``seconds``; ``fired`` tells an interrupt from any other failure."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, seconds: float) -> None:
         self.seconds = seconds
         self.fired = threading.Event()
+        self.done = False
         self._con = con
-        self._timer = threading.Timer(seconds, self._fire)
-        self._timer.daemon = True
+        self._lock = threading.Lock()
 
-    def _fire(self) -> None:
-        self.fired.set()
-        self._con.interrupt()
+    def fire(self) -> None:
+        with self._lock:  # never interrupt a connection whose statement has finished: it may run the next one
+            if self.done:
+                return
+            self.fired.set()
+            self._con.interrupt()
 
     def __enter__(self) -> _Deadline:
-        self._timer.start()
+        _WATCHDOG.arm(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
+        with self._lock:
+            self.done = True
 
     def error(self, exc: BaseException) -> EngineError:
         if self.fired.is_set() or isinstance(exc, duckdb.InterruptException):
@@ -263,15 +307,19 @@ class ReadPool:
     """Read-only queries over the published Parquet files of one datastore root.
 
     One in-memory DuckDB database that may read files under ``config.root`` only (external access off, no
-    extension loading, configuration locked). Each query runs on its own cursor in a worker thread, under a
-    wall-clock limit (a timer interrupts that cursor) and a row cap. ``stream`` runs in the caller's thread (a
-    streamed response iterates it in its own worker) and holds its cursor until the stream ends.
+    extension loading, configuration locked). A query runs in the caller's thread (request handlers already run in a
+    worker thread; a hop to another pool cost about a millisecond per point lookup) on that thread's own cursor, at
+    most ``workers`` at once, under a wall-clock limit (the watchdog interrupts the cursor) and a row cap.
+    ``stream`` also runs in the caller's thread (a streamed response iterates it in its own worker) and holds a
+    cursor of its own until the stream ends.
     """
 
     def __init__(self, *, config: DatastoreConfig, workers: int = 4) -> None:
         self.config = config
         self._lock = threading.Lock()
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="datastore-read")
+        self._local = threading.local()
+        self._thread_cursors: list[duckdb.DuckDBPyConnection] = []
+        self._slots = threading.BoundedSemaphore(workers)  # queries running at once; the rest wait
         self._con = duckdb.connect(":memory:", config=_read_config(config))
         self._con.execute("SET autoinstall_known_extensions = false")
         self._con.execute("SET autoload_known_extensions = false")
@@ -284,15 +332,25 @@ class ReadPool:
             return self._con.cursor()
 
     def _on_cursor(self, sql: str, params: Params | None, timeout: float, max_rows: int | None) -> Rows:
-        cur = self._cursor()
+        """Runs in the calling thread on that thread's own cursor (opening one costs about a millisecond)."""
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self._local.cursor = self._cursor()
+            with self._lock:
+                self._thread_cursors.append(cur)
         try:
             return _fetch(cur, sql, params, timeout, max_rows)
-        finally:
+        except EngineError:
+            self._local.cursor = None  # an interrupted or failed cursor is not reused
+            with self._lock:
+                self._thread_cursors.remove(cur)
             cur.close()
+            raise
 
     def fetch(self, sql: str, params: Params | None = None, *, timeout: float, max_rows: int | None = None) -> Rows:
         """Run one SELECT on a pooled cursor; at most ``max_rows`` rows are kept (``truncated`` says if more)."""
-        return self._executor.submit(self._on_cursor, sql, params, timeout, max_rows).result()
+        with self._slots:
+            return self._on_cursor(sql, params, timeout, max_rows)
 
     def stream(
         self, sql: str, params: Params | None = None, *, timeout: float, batch_rows: int = 8192
@@ -310,7 +368,8 @@ class ReadPool:
     def fetch_sandboxed(self, sql: str, *, views: Mapping[str, Path], timeout: float, max_rows: int) -> Rows:
         """Run caller-written SQL (already checked by ``sql.py``) in a per-query sandbox where each name of
         ``views`` is a view over its Parquet file and no other file can be read."""
-        return self._executor.submit(self._in_sandbox, sql, views, timeout, max_rows).result()
+        with self._slots:
+            return self._in_sandbox(sql, views, timeout, max_rows)
 
     def stream_sandboxed(
         self, sql: str, *, views: Mapping[str, Path], timeout: float, batch_rows: int = 8192
@@ -320,7 +379,8 @@ class ReadPool:
         return _stream(lambda: _sandbox(config=self.config, views=views), sql, None, timeout, batch_rows)
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True)
+        for cur in self._thread_cursors:
+            cur.close()
         self._con.close()
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from citycommons.db.engine import unit_of_work
 from citycommons.ledger import service
-from citycommons.ledger.keys import LogSigner, generate_signer, load_signer, save_signer
+from citycommons.ledger.keys import LogSigner, signer_at
 from citycommons.ledger.schemas import SignedTreeHead
 from citycommons.settings import Settings
 
@@ -29,15 +29,7 @@ log = logging.getLogger(__name__)
 
 @lru_cache(maxsize=8)
 def _signer_at(path: Path) -> LogSigner:
-    if path.exists():
-        return load_signer(path)
-    signer = generate_signer()
-    try:
-        save_signer(signer, path)
-    except FileExistsError:  # another process created it first: use theirs
-        return load_signer(path)
-    log.info("created the transparency log's signing key at %s", path)
-    return signer
+    return signer_at(path)
 
 
 def signer_for(settings: Settings) -> LogSigner:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from citycommons.ledger.schemas import PublicKeyRead
 
 ALGORITHM = "Ed25519"
 KEY_FILE = Path("ledger") / "signing-key.pem"
+log = logging.getLogger(__name__)
 
 
 def public_key_raw(public_key: Ed25519PublicKey) -> bytes:
@@ -116,7 +118,11 @@ def load_signer(path: Path) -> LogSigner:
 
 def load_or_create_signer(data_dir: Path) -> LogSigner:
     """The key at ``<data_dir>/ledger/signing-key.pem``, generated on first use."""
-    path = data_dir / KEY_FILE
+    return signer_at(data_dir / KEY_FILE)
+
+
+def signer_at(path: Path) -> LogSigner:
+    """The key stored at ``path`` (PEM), generated and saved there on first use."""
     if path.exists():
         return load_signer(path)
     signer = generate_signer()
@@ -124,4 +130,5 @@ def load_or_create_signer(data_dir: Path) -> LogSigner:
         save_signer(signer, path)
     except FileExistsError:  # another process created it first: use theirs
         return load_signer(path)
+    log.info("created the transparency log's signing key at %s", path)
     return signer
