@@ -112,6 +112,17 @@ def concurrent_transactions(
     return count / committed, count / sequenced
 
 
+def threaded_rate(writer: Callable[[int], None], threads: int, count: int) -> float:
+    """Transactions per second of ``threads`` threads each running ``writer(count // threads)``."""
+    workers = [threading.Thread(target=writer, args=(count // threads,)) for _ in range(threads)]
+    start = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return threads * (count // threads) / (time.perf_counter() - start)
+
+
 def pg_ceiling(url: str, threads: int, count: int) -> tuple[float, float]:
     """What this machine's PostgreSQL allows, without the log: ``threads`` writers committing one small row per
     transaction with raw psycopg, (a) as they come and (b) holding one global advisory lock through each COMMIT
@@ -134,13 +145,7 @@ def pg_ceiling(url: str, threads: int, count: int) -> tuple[float, float]:
                             conn.execute("SELECT pg_advisory_xact_lock(%s)", (service.LOCK_KEY + 1,))
                         conn.commit()
 
-            workers = [threading.Thread(target=writer, args=(count // threads,)) for _ in range(threads)]
-            start = time.perf_counter()
-            for worker in workers:
-                worker.start()
-            for worker in workers:
-                worker.join()
-            rates.append(threads * (count // threads) / (time.perf_counter() - start))
+            rates.append(threaded_rate(writer, threads, count))
         finally:
             with psycopg.connect(dsn, autocommit=True) as conn:
                 conn.execute(f"DROP TABLE {table}")
@@ -159,13 +164,7 @@ def session_ceiling(factory: sessionmaker[Session], threads: int, count: int) ->
             with unit_of_work(factory) as s:
                 s.connection().exec_driver_sql(f"INSERT INTO {table} (data) VALUES (%s)", (b"x" * 200,))  # noqa: S608
 
-    workers = [threading.Thread(target=writer, args=(count // threads,)) for _ in range(threads)]
-    start = time.perf_counter()
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    rate = threads * (count // threads) / (time.perf_counter() - start)
+    rate = threaded_rate(writer, threads, count)
     with unit_of_work(factory) as s:
         s.execute(text(f"DROP TABLE {table}"))
     return rate

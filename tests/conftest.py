@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -194,3 +195,15 @@ def browser() -> Iterator[object]:
         chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS, headless=True)
         yield chromium
         chromium.close()
+
+
+def open_watched_page(browser: Any, locale: str = "en-GB", **options: Any) -> Any:
+    """A page in a new 1280x900 browser context; console errors and page errors collect in ``page.problems``.
+    Close it with ``page.context.close()``."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale, **options)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.problems = problems
+    return page

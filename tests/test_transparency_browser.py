@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, open_watched_page
 from tests.test_transparency_live import build_log, run
 
 pytestmark = pytest.mark.browser
@@ -20,11 +20,8 @@ def test_auditor_downloads_the_log_and_verifies_it(browser, live_server, tmp_pat
     size = build_log(live_server)
     sth = httpx.get(f"{live_server.url}/api/v1/log/sth").json()
 
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB", accept_downloads=True)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
+    page = open_watched_page(browser, "en-GB", accept_downloads=True)
+    problems = page.problems
 
     page.goto(f"{live_server.url}/?lang=en")
     page.get_by_role("navigation", name="Footer").get_by_role("link", name="Transparency log").click()
@@ -56,7 +53,7 @@ def test_auditor_downloads_the_log_and_verifies_it(browser, live_server, tmp_pat
     download.save_as(saved)
     assert saved.name == f"citycommons-log-{size}.tar.gz"
     assert not problems, problems
-    context.close()
+    page.context.close()
 
     # "another machine": the CLI with no access to the server's data directory or database
     result = run("log", "verify", str(saved))

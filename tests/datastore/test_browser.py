@@ -17,7 +17,7 @@ from citycommons.datastore import status
 from citycommons.datastore.ingest import ingest_file
 from citycommons.db.engine import make_engine, make_sessionmaker, unit_of_work
 from tests import factories
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, open_watched_page
 from tests.datastore.conftest import DATA
 
 pytestmark = pytest.mark.browser
@@ -56,17 +56,12 @@ def portal(live_server: Any) -> dict[str, Any]:
 
 @contextmanager
 def watched_page(browser: Any, locale: str, **options: Any) -> Iterator[Any]:
-    """A page in a new 1280×900 browser context; console errors and page errors collect in ``page.problems``."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale, **options)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    page.problems = problems
+    """``open_watched_page``, closed at the end of the block."""
+    page = open_watched_page(browser, locale, **options)
     try:
         yield page
     finally:
-        context.close()
+        page.context.close()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 
 from citycommons.db.engine import make_engine, make_sessionmaker, unit_of_work
 from tests import factories
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, open_watched_page
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -20,11 +20,8 @@ def test_submit_on_the_map_approve_and_see_the_marker(browser, live_server):
         factories.make_user(s, "moderator", sysadmin=True)
     engine.dispose()
 
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
+    page = open_watched_page(browser, "en-GB")
+    problems = page.problems
 
     page.goto(f"{live_server.url}/initiatives/new?lang=en")
     page.get_by_label("Name").fill('Xarxa "><b>Oberta</b>')
@@ -63,4 +60,4 @@ def test_submit_on_the_map_approve_and_see_the_marker(browser, live_server):
     assert popup.locator("b").count() == 0
     page.screenshot(path=str(ARTIFACTS / "initiatives-map.png"), full_page=True)
     assert not [p for p in problems if "Content Security Policy" in p or "Error" in p], problems
-    context.close()
+    page.context.close()

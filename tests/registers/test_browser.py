@@ -11,7 +11,7 @@ from citycommons.db.engine import make_engine, make_sessionmaker, unit_of_work
 from citycommons.registers import service
 from citycommons.registers.schemas import AlgorithmCreate
 from tests import factories as catalog_factories
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, open_watched_page
 from tests.registers import factories
 
 pytestmark = pytest.mark.browser
@@ -35,11 +35,8 @@ def test_citizen_sees_on_a_dataset_page_which_algorithms_use_it(browser, live_se
         )
     engine.dispose()
 
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
+    page = open_watched_page(browser, "en-GB")
+    problems = page.problems
 
     page.goto(f"{live_server.url}/dataset/estacions?lang=en")
     section = page.get_by_role("region", name="Algorithms that use this dataset")
@@ -67,4 +64,4 @@ def test_citizen_sees_on_a_dataset_page_which_algorithms_use_it(browser, live_se
     page.wait_for_url("**/dataset/estacions")
     assert page.get_by_role("heading", level=1).inner_text() == "Bicing stations"
     assert not problems, problems
-    context.close()
+    page.context.close()
