@@ -342,6 +342,7 @@ def main() -> None:
                 rows = run("postgres", settings, args)
             print_table(f"PostgreSQL (127.0.0.1, schema {schema}, dropped after), {args.entries:,} entries", rows)
         finally:
+            service.stop_sequencers()
             with admin.connect() as conn:
                 conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
             admin.dispose()

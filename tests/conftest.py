@@ -19,6 +19,7 @@ from citycommons.actor import SYSTEM, Actor
 from citycommons.app import create_app
 from citycommons.db.engine import make_engine, make_sessionmaker, unit_of_work
 from citycommons.db.migrate import upgrade
+from citycommons.ledger.service import stop_sequencers
 from citycommons.settings import Settings
 from tests import factories
 
@@ -46,6 +47,7 @@ def pg_schema() -> Iterator[str]:
     try:
         yield schema
     finally:
+        stop_sequencers()  # a transparency-log sequencer thread may still be working in the schema
         with admin.connect() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         admin.dispose()

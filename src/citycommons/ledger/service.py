@@ -467,6 +467,7 @@ class _Sequencer:
     def __init__(self, bind: Engine, key: URL) -> None:
         self.bind, self.key = bind, key
         self.work = threading.Event()
+        self.stopping = False
         self.thread = threading.Thread(target=self._run, name="citycommons-ledger-sequencer", daemon=True)
 
     @classmethod
@@ -479,20 +480,41 @@ class _Sequencer:
                 sequencer.thread.start()
             sequencer.work.set()
 
+    @classmethod
+    def stop_all(cls, timeout: float = 10.0) -> None:
+        """Stop every sequencer of this process and wait for a pass in progress to end. Queued events stay queued
+        for the next reader, append or tree-head job (or the next wake, which starts a new sequencer)."""
+        with cls._guard:
+            running = list(cls._running.values())
+            cls._running.clear()
+        for sequencer in running:
+            sequencer.stopping = True
+            sequencer.work.set()
+        for sequencer in running:
+            sequencer.thread.join(timeout)
+
     def _run(self) -> None:
         while True:
             if not self.work.wait(self.IDLE_SECONDS):
                 with self._guard:
                     if not self.work.is_set():
-                        del self._running[self.key]
+                        if self._running.get(self.key) is self:
+                            del self._running[self.key]
                         return
                 continue
+            if self.stopping:
+                return
             time.sleep(self.LINGER_SECONDS)
             self.work.clear()
             try:
                 integrate(self.bind)
             except Exception:  # the events stay queued: the next wake, reader, append or tree-head job takes them
                 log.exception("sequencing the transparency log's queue failed")
+
+
+def stop_sequencers() -> None:
+    """Stop this process's background sequencers (before a database or schema they use goes away)."""
+    _Sequencer.stop_all()
 
 
 @sa_event.listens_for(Session, "after_transaction_end")
