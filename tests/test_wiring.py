@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
@@ -94,3 +96,13 @@ def test_tokens_are_hashed_at_rest(uow, world):
         assert all(len(d) == 64 for d in digests)
         hashes = list(s.scalars(select(User.password_hash)))
         assert all(h.startswith("$argon2id$") for h in hashes)
+
+
+def test_rate_limit_holds_across_a_minute_boundary():
+    from citycommons.web.limits import RateLimiter
+
+    limiter = RateLimiter(lambda *a: None, _settings(Path("/nonexistent")))  # type: ignore[arg-type]
+    assert limiter.hit("a:x", 2, 119.8) == 0 and limiter.hit("a:x", 2, 119.9) == 0
+    assert limiter.hit("a:x", 2, 120.1) > 0  # a fixed window would have started afresh at 120 s
+    assert limiter.hit("a:x", 2, 150.0) == 0  # one more after a half minute (2 per minute)
+    assert limiter.hit("a:y", 2, 120.1) == 0  # keys are separate

@@ -68,13 +68,16 @@ def _too_large(limit: int) -> TooLarge:
 
 
 class RateLimiter:
-    """Fixed one-minute windows per API token (or session) and per client address, kept in memory."""
+    """Per API token (or session) and per client address, kept in memory: at most ``limit`` requests in any
+    minute, as a burst or spread out (GCRA, a token bucket in one number per key). Fixed one-minute windows let
+    twice the limit through across a window boundary and made the same two requests pass or fail depending on
+    the second they arrived."""
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.settings = settings
         self._lock = threading.Lock()
-        self._windows: dict[str, tuple[int, int]] = {}
+        self._tat: dict[str, float] = {}  # key -> theoretical arrival time of its next request
 
     def _key_and_limit(self, scope: Scope) -> tuple[str, int]:
         headers = dict(scope.get("headers") or [])
@@ -85,18 +88,16 @@ class RateLimiter:
         return "a:" + (client[0] if client else "unknown"), self.settings.rate_limit_anonymous_per_minute
 
     def hit(self, key: str, limit: int, now: float) -> int:
-        """Counts one request; returns 0 if allowed, else the seconds until the window resets."""
-        window = int(now // 60)
+        """Counts one request; returns 0 if allowed, else the seconds until one more request is allowed."""
+        interval = 60.0 / max(1, limit)
         with self._lock:
-            start, count = self._windows.get(key, (window, 0))
-            if start != window:
-                start, count = window, 0
-                if len(self._windows) > 100_000:
-                    self._windows = {k: v for k, v in self._windows.items() if v[0] == window}
-            count += 1
-            self._windows[key] = (start, count)
-        if count > limit:
-            return max(1, math.ceil((window + 1) * 60 - now))
+            tat = max(self._tat.get(key, now), now)
+            allowed_at = tat + interval - 60.0
+            if now < allowed_at:
+                return max(1, math.ceil(allowed_at - now))
+            if len(self._tat) > 100_000:
+                self._tat = {k: v for k, v in self._tat.items() if v > now}
+            self._tat[key] = tat + interval
         return 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
